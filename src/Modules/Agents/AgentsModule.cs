@@ -1,0 +1,41 @@
+using Conclave.Agents.Providers;
+using Conclave.Agents.Runs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Wolverine;
+
+namespace Conclave.Agents;
+
+/// <summary>The Agents module: model providers and the run orchestrator.</summary>
+public static class AgentsModule
+{
+    /// <summary>The durable local queue runs are executed from.</summary>
+    public const string RunsQueue = "runs";
+
+    public static IServiceCollection AddAgentsModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ModelProviderOptions>()
+            .Bind(configuration.GetSection(ModelProviderOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Streams can last minutes; the idle timeout is enforced per read by the SDK's network timeout.
+        services.AddHttpClient(ChatModels.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<ChatModels>();
+        services.AddSingleton(sp => new RunOrchestrator(
+            sp.GetRequiredService<Conclave.Sessions.Contracts.ISessionLog>(),
+            sp.GetRequiredService<Conclave.Sessions.Contracts.ITokenStream>(),
+            sp.GetRequiredService<ChatModels>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RunOrchestrator>>()));
+        return services;
+    }
+
+    public static WolverineOptions ConfigureAgents(this WolverineOptions options)
+    {
+        options.Discovery.IncludeAssembly(typeof(AgentsModule).Assembly);
+        // Runs mostly wait on the network: many may execute at once on one node.
+        options.LocalQueue(RunsQueue).UseDurableInbox().MaximumParallelMessages(64);
+        return options;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Live;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Sessions.Log;
+
+/// <summary>
+/// The only writer of session streams. Appends with an expected version (so versions are known
+/// before commit and a concurrent writer on another node is detected), then hands the committed
+/// events to the live hub.
+/// </summary>
+internal sealed class SessionStream(
+    IDocumentStore store,
+    IServiceScopeFactory scopes,
+    LiveHub hub,
+    ILogger<SessionStream> logger)
+{
+    private const int MaxAttempts = 5;
+    private readonly StreamLocks _locks = new();
+    private readonly ConcurrentDictionary<Guid, long> _knownVersions = new();
+
+    /// <summary>
+    /// Appends <paramref name="events"/> to an existing stream, or starts it when
+    /// <paramref name="start"/> is set. <paramref name="enlist"/> runs inside the transaction (to
+    /// publish messages through the outbox) on every attempt, in a fresh scope.
+    /// </summary>
+    public async Task<IReadOnlyList<SessionEvent>> AppendAsync(
+        Guid sessionId,
+        IReadOnlyList<object> events,
+        CancellationToken cancellationToken,
+        bool start = false,
+        Func<IDocumentSession, IServiceProvider, Task>? enlist = null)
+    {
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        using var _ = await _locks.AcquireAsync(sessionId, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await using var session = store.LightweightSession();
+            long current;
+            if (start)
+            {
+                current = 0;
+                session.Events.StartStream(sessionId, events);
+            }
+            else
+            {
+                current = await CurrentVersionAsync(session, sessionId, cancellationToken);
+                session.Events.Append(sessionId, current + events.Count, events);
+            }
+
+            if (enlist is not null)
+            {
+                await enlist(session, scope.ServiceProvider);
+            }
+
+            try
+            {
+                await session.SaveChangesAsync(cancellationToken);
+            }
+            catch (Exception e) when (IsConcurrencyConflict(e) && !start && attempt < MaxAttempts)
+            {
+                logger.LogDebug("Session {SessionId} moved on under another writer; retrying the append", sessionId);
+                _knownVersions.TryRemove(sessionId, out long _);
+                continue;
+            }
+
+            _knownVersions[sessionId] = current + events.Count;
+            var committed = events
+                .Select((data, i) => new SessionEvent(current + 1 + i, data.GetType().Name, AtOf(data), data))
+                .ToList();
+            hub.PublishEvents(sessionId, committed);
+            return committed;
+        }
+    }
+
+    private async Task<long> CurrentVersionAsync(IDocumentSession session, Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (_knownVersions.TryGetValue(sessionId, out var known))
+        {
+            return known;
+        }
+
+        var state = await session.Events.FetchStreamStateAsync(sessionId, cancellationToken)
+            ?? throw new SessionNotFoundException(sessionId);
+        return state.Version;
+    }
+
+    private static bool IsConcurrencyConflict(Exception e) =>
+        e is ConcurrencyException or EventStreamUnexpectedMaxEventIdException
+        || e.InnerException is ConcurrencyException or EventStreamUnexpectedMaxEventIdException;
+
+    private static DateTimeOffset AtOf(object data) => data is ITimelineEvent t ? t.At : DateTimeOffset.UtcNow;
+}

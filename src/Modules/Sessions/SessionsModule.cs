@@ -1,0 +1,55 @@
+using Conclave.Sessions.Api;
+using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Live;
+using Conclave.Sessions.Log;
+using Conclave.Sessions.Model;
+using JasperFx.Events.Projections;
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Conclave.Sessions;
+
+/// <summary>The Sessions module: session streams, the live feed and the session API.</summary>
+public static class SessionsModule
+{
+    /// <summary>The PostgreSQL schema this module owns (events and its read models).</summary>
+    public const string Schema = "sessions";
+
+    public static IServiceCollection AddSessionsModule(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<LiveHub>();
+        services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
+        services.AddSingleton<SessionStream>();
+        services.AddSingleton<ISessionLog, SessionLog>();
+        services.AddSingleton<ISessionFeed, SessionFeed>();
+        services.AddSingleton<ISessions, SessionCommands>();
+        services.AddExceptionHandler<SessionProblems>();
+        return services;
+    }
+
+    public static StoreOptions ConfigureSessions(this StoreOptions options)
+    {
+        options.Events.DatabaseSchemaName = Schema;
+        options.Events.AddEventTypes(
+        [
+            typeof(SessionStarted), typeof(SessionRenamed), typeof(SessionDeleted), typeof(UserMessagePosted),
+            typeof(RunQueued), typeof(RunStarted), typeof(AgentMessageCompleted), typeof(RunCompleted), typeof(RunFailed),
+        ]);
+        options.Schema.For<SessionSummary>().DatabaseSchemaName(Schema).Index(s => s.OwnerId);
+        options.Projections.Add<SessionSummaryProjection>(ProjectionLifecycle.Inline);
+        return options;
+    }
+
+    public static IEndpointRouteBuilder MapSessionsModule(this IEndpointRouteBuilder endpoints)
+    {
+        var sessions = endpoints.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization();
+        sessions.MapSessionEndpoints();
+        sessions.MapEventEndpoints();
+        return endpoints;
+    }
+}

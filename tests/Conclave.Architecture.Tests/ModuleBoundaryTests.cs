@@ -1,0 +1,123 @@
+using System.Reflection;
+using NetArchTest.Rules;
+
+namespace Conclave.Architecture.Tests;
+
+/// <summary>
+/// A module's public surface is its Contracts namespace (plus, for the Host only, the module's
+/// registration class). These tests fail the build when code reaches past that.
+/// </summary>
+public sealed class ModuleBoundaryTests
+{
+    private static readonly Assembly[] Modules =
+    [
+        typeof(Conclave.Sessions.SessionsModule).Assembly,
+        typeof(Conclave.Agents.AgentsModule).Assembly,
+        Assembly.Load("Conclave.Sandbox"),
+        Assembly.Load("Conclave.Knowledge"),
+    ];
+
+    private static readonly Assembly Host = typeof(Program).Assembly;
+
+    public static TheoryData<string, string> ModulePairs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var from in Modules)
+        {
+            foreach (var to in Modules.Where(m => m != from))
+            {
+                data.Add(from.GetName().Name!, to.GetName().Name!);
+            }
+        }
+
+        return data;
+    }
+
+    public static TheoryData<string> ModuleNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var module in Modules)
+        {
+            data.Add(module.GetName().Name!);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModulePairs))]
+    public void A_module_uses_only_the_contracts_of_another_module(string from, string to)
+    {
+        var forbidden = Internals(Assembly.Load(to), allowRegistration: false);
+
+        var result = Types.InAssembly(Assembly.Load(from)).ShouldNot().HaveDependencyOnAny(forbidden).GetResult();
+
+        Assert.True(result.IsSuccessful, $"{from} depends on internals of {to}: {Describe(result)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ModuleNames))]
+    public void The_host_uses_only_contracts_and_registration_of_a_module(string module)
+    {
+        var forbidden = Internals(Assembly.Load(module), allowRegistration: true);
+
+        var result = Types.InAssembly(Host).ShouldNot().HaveDependencyOnAny(forbidden).GetResult();
+
+        Assert.True(result.IsSuccessful, $"The Host depends on internals of {module}: {Describe(result)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ModuleNames))]
+    public void Module_contracts_depend_on_no_other_module(string module)
+    {
+        var assembly = Assembly.Load(module);
+        var others = Modules.Where(m => m != assembly).Select(m => m.GetName().Name!).ToArray();
+
+        var result = Types.InAssembly(assembly).That().ResideInNamespace($"{module}.Contracts")
+            .ShouldNot().HaveDependencyOnAny(others).GetResult();
+
+        Assert.True(result.IsSuccessful, $"Contracts of {module} depend on another module: {Describe(result)}");
+    }
+
+    [Fact]
+    public void Every_module_keeps_its_implementation_internal_or_in_contracts()
+    {
+        // Public types outside Contracts are allowed only where a framework needs them public
+        // (Wolverine handlers and what they inject, registration classes, HTTP request records).
+        foreach (var module in Modules)
+        {
+            var name = module.GetName().Name!;
+            var stray = module.GetExportedTypes()
+                .Where(t => t.Namespace is { } ns && !ns.StartsWith($"{name}.Contracts", StringComparison.Ordinal))
+                .Where(t => !IsAllowedPublic(t, name))
+                .Select(t => t.FullName)
+                .ToList();
+
+            Assert.True(stray.Count == 0, $"{name} exposes public types outside Contracts: {string.Join(", ", stray)}");
+        }
+    }
+
+    private static bool IsAllowedPublic(Type type, string module) =>
+        type.Namespace == module && type.Name.EndsWith("Module", StringComparison.Ordinal)
+        || type.Name.EndsWith("Handler", StringComparison.Ordinal)
+        || type.Name.EndsWith("Request", StringComparison.Ordinal)
+        || type.Name.EndsWith("Options", StringComparison.Ordinal)
+        || type.Name.EndsWith("Orchestrator", StringComparison.Ordinal);
+
+    /// <summary>Namespaces and root-namespace types of a module that others must not touch.</summary>
+    private static string[] Internals(Assembly module, bool allowRegistration)
+    {
+        var name = module.GetName().Name!;
+        var types = module.GetTypes().Where(t => t.Namespace is not null && !t.Name.StartsWith('<')).ToList();
+        var namespaces = types.Select(t => t.Namespace!)
+            .Where(ns => ns != name && !ns.StartsWith($"{name}.Contracts", StringComparison.Ordinal))
+            .Distinct();
+        var rootTypes = types.Where(t => t.Namespace == name)
+            .Where(t => !(allowRegistration && t.Name.EndsWith("Module", StringComparison.Ordinal)))
+            .Select(t => t.FullName!.Split('`')[0]);
+        return namespaces.Concat(rootTypes).Distinct().ToArray();
+    }
+
+    private static string Describe(TestResult result) =>
+        string.Join(", ", result.FailingTypeNames ?? []);
+}

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Text.Json;
+using Conclave.Host.Tests.Fixtures;
+
+namespace Conclave.Host.Tests.Api;
+
+public sealed class PlatformTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_endpoints_answer_healthy(string path)
+    {
+        var response = await app.Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_session_api()
+    {
+        using var document = JsonDocument.Parse(await app.Client.GetStringAsync("/openapi/v1.json"));
+
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/v1/sessions/{sessionId}/messages", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/sessions/{sessionId}/stream", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/sessions/{sessionId}/events", out _));
+    }
+
+    [Fact]
+    public async Task Unknown_api_routes_answer_with_problem_details()
+    {
+        var response = await app.Client.GetAsync("/api/v1/nothing-here");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_session_list_page_renders()
+    {
+        var html = await app.Client.GetStringAsync("/");
+
+        Assert.Contains("Your sessions", html);
+    }
+}

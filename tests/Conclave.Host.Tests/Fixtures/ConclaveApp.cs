@@ -1,0 +1,118 @@
+using System.Net.Http.Json;
+using Conclave.Sessions.Contracts;
+using Conclave.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conclave.Host.Tests.Fixtures;
+
+/// <summary>
+/// The whole Host on its own fresh PostgreSQL database, talking to a scripted OpenAI-compatible
+/// provider over real HTTP. One per test class.
+/// </summary>
+public class ConclaveApp : IAsyncLifetime
+{
+    public const string ProviderKey = "sk-test-0123456789abcdefghijklmnop";
+
+    private readonly PostgresFixture _postgres = new();
+    private WebApplicationFactory<Program>? _factory;
+
+    public ScriptedOpenAiServer Provider { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public WebApplicationFactory<Program> Factory => _factory!;
+
+    /// <summary>Extra configuration a derived fixture wants (e.g. Kestrel for browser tests).</summary>
+    protected virtual void Configure(IWebHostBuilder builder)
+    {
+    }
+
+    public virtual async Task InitializeAsync()
+    {
+        await _postgres.InitializeAsync();
+        ConnectionString = await _postgres.CreateDatabaseAsync("host");
+        Provider = await ScriptedOpenAiServer.StartAsync();
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Conclave"] = ConnectionString,
+                ["Conclave:Models:Default:BaseUrl"] = Provider.BaseUrl.ToString(),
+                ["Conclave:Models:Default:Model"] = "scripted-model",
+                ["Conclave:Models:Default:ApiKey"] = ProviderKey,
+                ["Conclave:Models:Default:MaxRetries"] = "1",
+                ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
+            }));
+            Configure(builder);
+        });
+        Client = CreateClient();
+    }
+
+    protected virtual HttpClient CreateClient() => _factory!.CreateClient();
+
+    public virtual async Task DisposeAsync()
+    {
+        Client.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await Provider.DisposeAsync();
+        await _postgres.DisposeAsync();
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public async Task<SessionSummary> CreateSessionAsync(string? title = null)
+    {
+        var response = await Client.PostAsJsonAsync("/api/v1/sessions", new { title });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<SessionSummary>(Json.Options))!;
+    }
+
+    public async Task<PostedMessage> PostMessageAsync(Guid sessionId, string text)
+    {
+        var response = await Client.PostAsJsonAsync($"/api/v1/sessions/{sessionId}/messages", new { text });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<PostedMessage>(Json.Options))!;
+    }
+
+    /// <summary>Waits, through the live feed, for the first event matching <paramref name="match"/>.</summary>
+    public async Task<SessionEvent> WaitForEventAsync<TEvent>(Guid sessionId, Func<TEvent, bool>? match = null, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        try
+        {
+            await foreach (var item in Service<ISessionFeed>().SubscribeAsync(sessionId, 0, deadline.Token))
+            {
+                if (item is FeedEvent { Event: { Data: TEvent data } e } && (match is null || match(data)))
+                {
+                    return e;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+        }
+
+        throw new TimeoutException($"No {typeof(TEvent).Name} in session {sessionId} in time.");
+    }
+
+    public Task<SessionEvent> WaitForRunEndAsync(Guid sessionId, Guid runId, TimeSpan? timeout = null) =>
+        WaitForEventAsync<object>(
+            sessionId,
+            e => e is RunCompleted c && c.RunId == runId || e is RunFailed f && f.RunId == runId,
+            timeout);
+
+    public async Task<IReadOnlyList<SessionEvent>> EventsAsync(Guid sessionId) =>
+        await Service<ISessionLog>().ReadAsync(sessionId, 0, CancellationToken.None);
+}
