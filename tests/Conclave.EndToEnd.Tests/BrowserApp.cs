@@ -1,6 +1,9 @@
 using System.Net;
-using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Conclave.Host.Tests.Fixtures;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
 
 namespace Conclave.EndToEnd.Tests;
@@ -20,10 +23,6 @@ public sealed class BrowserApp : ConclaveApp
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var port = FreePort();
-        Factory.UseKestrel(port);
-        Factory.StartServer();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -36,6 +35,14 @@ public sealed class BrowserApp : ConclaveApp
                 "--disable-sync", "--no-first-run", "--disable-quic",
             ],
         });
+    }
+
+    protected override void BeforeStart(WebApplicationFactory<Program> factory)
+    {
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
+        BaseAddress = new Uri(addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
 
     public async Task<IPage> NewPageAsync()
@@ -55,12 +62,5 @@ public sealed class BrowserApp : ConclaveApp
 
         _playwright?.Dispose();
         await base.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -29,11 +29,6 @@ public class ConclaveApp : IAsyncLifetime
 
     public WebApplicationFactory<Program> Factory => _factory!;
 
-    /// <summary>Extra configuration a derived fixture wants (e.g. Kestrel for browser tests).</summary>
-    protected virtual void Configure(IWebHostBuilder builder)
-    {
-    }
-
     public virtual async Task InitializeAsync()
     {
         await _postgres.InitializeAsync();
@@ -42,6 +37,8 @@ public class ConclaveApp : IAsyncLifetime
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Testing");
+            // Serve Blazor's framework scripts from the build output, as Development does.
+            builder.UseStaticWebAssets();
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Conclave"] = ConnectionString,
@@ -51,22 +48,30 @@ public class ConclaveApp : IAsyncLifetime
                 ["Conclave:Models:Default:MaxRetries"] = "1",
                 ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
             }));
-            Configure(builder);
         });
-        Client = CreateClient();
+        BeforeStart(_factory);
+        Client = _factory.CreateClient();
     }
 
-    protected virtual HttpClient CreateClient() => _factory!.CreateClient();
+    /// <summary>Last chance to change the factory (e.g. serve on Kestrel) before the Host starts.</summary>
+    protected virtual void BeforeStart(WebApplicationFactory<Program> factory)
+    {
+    }
 
     public virtual async Task DisposeAsync()
     {
-        Client.Dispose();
+        // Initialisation may have failed part-way; dispose what exists.
+        Client?.Dispose();
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
         }
 
-        await Provider.DisposeAsync();
+        if (Provider is not null)
+        {
+            await Provider.DisposeAsync();
+        }
+
         await _postgres.DisposeAsync();
     }
 
