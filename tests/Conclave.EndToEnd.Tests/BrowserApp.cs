@@ -1,9 +1,4 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Conclave.Host.Tests.Fixtures;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Conclave.Testing.Host;
 using Microsoft.Playwright;
 
 namespace Conclave.EndToEnd.Tests;
@@ -12,13 +7,11 @@ namespace Conclave.EndToEnd.Tests;
 /// The Host on a real Kestrel port with Debian's Chromium driven by Playwright. Playwright's own
 /// browser download cannot work offline, so the system Chromium is launched by path.
 /// </summary>
-public sealed class BrowserApp : ConclaveApp
+public sealed class BrowserApp() : ConclaveApp(kestrel: true)
 {
     private IPlaywright? _playwright;
 
     public IBrowser Browser { get; private set; } = null!;
-
-    public Uri BaseAddress { get; private set; } = null!;
 
     public override async Task InitializeAsync()
     {
@@ -35,14 +28,6 @@ public sealed class BrowserApp : ConclaveApp
                 "--disable-sync", "--no-first-run", "--disable-quic",
             ],
         });
-    }
-
-    protected override void BeforeStart(WebApplicationFactory<Program> factory)
-    {
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
-        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
-        BaseAddress = new Uri(addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
 
     public async Task<IPage> NewPageAsync()

@@ -1,4 +1,4 @@
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Api;
 

@@ -1,6 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 

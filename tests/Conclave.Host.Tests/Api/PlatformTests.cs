@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Api;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Tests.Api;

@@ -1,4 +1,4 @@
-using Conclave.Host.Tests.Fixtures;
+using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Tests.Sessions;

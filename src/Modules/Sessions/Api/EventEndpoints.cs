@@ -1,5 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using Conclave.Sessions.Contracts;
@@ -42,9 +40,7 @@ internal static class EventEndpoints
             throw new SessionNotFoundException(sessionId);
         }
 
-        // Proxies must not buffer the stream.
-        request.HttpContext.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(ToSse(feed.SubscribeAsync(sessionId, after, ct), json.Value.SerializerOptions, ct));
+        return new SseFeedResult(feed.SubscribeAsync(sessionId, after, ct), json.Value.SerializerOptions);
     }
 
     /// <summary>Last-Event-ID (sent by a reconnecting EventSource) wins over the 'after' query.</summary>
@@ -63,23 +59,5 @@ internal static class EventEndpoints
         }
 
         return version;
-    }
-
-    private static async IAsyncEnumerable<SseItem<string>> ToSse(
-        IAsyncEnumerable<FeedItem> items, JsonSerializerOptions options, [EnumeratorCancellation] CancellationToken ct)
-    {
-        await foreach (var item in items.WithCancellation(ct))
-        {
-            yield return item switch
-            {
-                FeedEvent e => new SseItem<string>(JsonSerializer.Serialize(e.Event, options), "log")
-                {
-                    EventId = e.Event.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-                FeedPartial p => new SseItem<string>(JsonSerializer.Serialize(p, options), "partial"),
-                FeedDelta d => new SseItem<string>(JsonSerializer.Serialize(d, options), "delta"),
-                _ => throw new InvalidOperationException($"Unknown feed item {item.GetType().Name}."),
-            };
-        }
     }
 }

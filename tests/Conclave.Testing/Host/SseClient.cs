@@ -1,7 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 
-namespace Conclave.Host.Tests.Fixtures;
+namespace Conclave.Testing.Host;
 
 /// <summary>Reads a session's SSE stream the way a browser's EventSource would.</summary>
 public static class SseClient

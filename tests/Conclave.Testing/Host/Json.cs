@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Conclave.Host.Tests.Fixtures;
+namespace Conclave.Testing.Host;
 
 public static class Json
 {

@@ -1,12 +1,15 @@
+using System.Net;
 using System.Net.Http.Json;
 using Conclave.Sessions.Contracts;
-using Conclave.Testing;
+using Xunit;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Conclave.Host.Tests.Fixtures;
+namespace Conclave.Testing.Host;
 
 /// <summary>
 /// The whole Host on its own fresh PostgreSQL database, talking to a scripted OpenAI-compatible
@@ -14,6 +17,19 @@ namespace Conclave.Host.Tests.Fixtures;
 /// </summary>
 public class ConclaveApp : IAsyncLifetime
 {
+    private readonly bool _kestrel;
+
+    public ConclaveApp()
+        : this(kestrel: false)
+    {
+    }
+
+    /// <param name="kestrel">Serve on a real loopback port (browsers, benchmarks) instead of the in-memory test server.</param>
+    public ConclaveApp(bool kestrel) => _kestrel = kestrel;
+
+    /// <summary>Where the Host listens when served on Kestrel.</summary>
+    public Uri BaseAddress { get; private set; } = new("http://localhost/");
+
     public const string ProviderKey = "sk-test-0123456789abcdefghijklmnop";
 
     private readonly PostgresFixture _postgres = new();
@@ -37,6 +53,7 @@ public class ConclaveApp : IAsyncLifetime
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Testing");
+            builder.UseContentRoot(HostContentRoot());
             // Serve Blazor's framework scripts from the build output, as Development does.
             builder.UseStaticWebAssets();
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
@@ -53,9 +70,17 @@ public class ConclaveApp : IAsyncLifetime
         Client = _factory.CreateClient();
     }
 
-    /// <summary>Last chance to change the factory (e.g. serve on Kestrel) before the Host starts.</summary>
-    protected virtual void BeforeStart(WebApplicationFactory<Program> factory)
+    private void BeforeStart(WebApplicationFactory<Program> factory)
     {
+        if (!_kestrel)
+        {
+            return;
+        }
+
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
+        BaseAddress = new Uri(addresses.Addresses.First().TrimEnd('/') + "/");
     }
 
     public virtual async Task DisposeAsync()
@@ -73,6 +98,20 @@ public class ConclaveApp : IAsyncLifetime
         }
 
         await _postgres.DisposeAsync();
+    }
+
+    /// <summary>src/Host of this checkout, found from the running binary (tests and benchmarks alike).</summary>
+    private static string HostContentRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "Host");
+            }
+        }
+
+        throw new InvalidOperationException($"No Monolith.sln above {AppContext.BaseDirectory}.");
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

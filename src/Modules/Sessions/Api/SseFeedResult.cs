@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Conclave.Sessions.Contracts;
+using Microsoft.AspNetCore.Http;
+
+namespace Conclave.Sessions.Api;
+
+/// <summary>
+/// Writes a session feed as server-sent events. Items that are already at hand (a catch-up of
+/// thousands of events, a burst of deltas) go out in one flush; a flush happens whenever the feed
+/// has to wait, so live items leave at once. Events carry <c>id:</c> (the stream version), so an
+/// EventSource resumes with Last-Event-ID; partial text and deltas carry none.
+/// </summary>
+internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSerializerOptions json) : IResult
+{
+    private static readonly byte[] EventLine = "event: "u8.ToArray();
+    private static readonly byte[] IdLine = "id: "u8.ToArray();
+    private static readonly byte[] DataLine = "data: "u8.ToArray();
+
+    public async Task ExecuteAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache,no-store";
+        // Proxies must not buffer the stream.
+        response.Headers["X-Accel-Buffering"] = "no";
+        var writer = response.BodyWriter;
+        await writer.FlushAsync(context.RequestAborted);
+
+        await using var items = feed.GetAsyncEnumerator(context.RequestAborted);
+        try
+        {
+            var next = items.MoveNextAsync();
+            while (true)
+            {
+                if (!next.IsCompleted)
+                {
+                    await writer.FlushAsync(context.RequestAborted);
+                }
+
+                if (!await next)
+                {
+                    break;
+                }
+
+                Write(writer, items.Current);
+                next = items.MoveNextAsync();
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; its run goes on.
+        }
+    }
+
+    private void Write(IBufferWriter<byte> writer, FeedItem item)
+    {
+        var (type, id, data) = item switch
+        {
+            FeedEvent e => ("log", e.Event.Version.ToString(CultureInfo.InvariantCulture), (object)e.Event),
+            FeedPartial p => ("partial", null, p),
+            FeedDelta d => ("delta", null, d),
+            _ => throw new InvalidOperationException($"Unknown feed item {item.GetType().Name}."),
+        };
+
+        writer.Write(EventLine);
+        writer.Write(Encoding.UTF8.GetBytes(type));
+        writer.Write("\n"u8);
+        if (id is not null)
+        {
+            writer.Write(IdLine);
+            writer.Write(Encoding.UTF8.GetBytes(id));
+            writer.Write("\n"u8);
+        }
+
+        // Compact JSON holds no raw line breaks, so it is always a single data line.
+        writer.Write(DataLine);
+        using (var payload = new Utf8JsonWriter(writer))
+        {
+            JsonSerializer.Serialize(payload, data, data.GetType(), json);
+        }
+
+        writer.Write("\n\n"u8);
+    }
+}
