@@ -41,6 +41,17 @@ internal static class Bench
     {
         var session = await app.CreateSessionAsync("delivery");
         var log = app.Service<ISessionLog>();
+        var alone = new List<double>();
+        for (var i = 0; i < 100; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await log.AppendAsync(session.Id, [new SessionRenamed($"warm{i}", DateTimeOffset.UtcNow)], CancellationToken.None);
+            alone.Add(Ms(t0, Stopwatch.GetTimestamp()));
+        }
+
+        alone.Sort();
+        Console.WriteLine($"(an append alone, no subscriber: p50 {alone[50]:F2} ms, p99 {alone[98]:F2} ms)");
+        var baseVersion = 1 + 100;
         var sentAt = new long[appends + 2];
         var samples = new List<double>();
         var arrivals = new CountdownEvent(0);
@@ -50,7 +61,7 @@ internal static class Bench
         {
             var mine = new List<double>();
             var first = true;
-            await foreach (var item in SseClient.ReadAsync(http, session.Id, lastEventId: null, cts.Token))
+            await foreach (var item in SseClient.ReadAsync(http, session.Id, lastEventId: baseVersion - 1, cts.Token))
             {
                 var now = Stopwatch.GetTimestamp();
                 if (item.EventType != "log")
@@ -66,9 +77,9 @@ internal static class Bench
                     continue;
                 }
 
-                mine.Add(Ms(sentAt[version], now));
+                mine.Add(Ms(sentAt[version - baseVersion], now));
                 arrivals.Signal();
-                if (version == appends + 1)
+                if (version == baseVersion + appends)
                 {
                     break;
                 }
@@ -81,7 +92,7 @@ internal static class Bench
         for (var i = 0; i < appends; i++)
         {
             arrivals.Reset(subscribers);
-            sentAt[i + 2] = Stopwatch.GetTimestamp();
+            sentAt[i + 1] = Stopwatch.GetTimestamp();
             await log.AppendAsync(session.Id, [new SessionRenamed($"t{i}", DateTimeOffset.UtcNow)], CancellationToken.None);
             if (!arrivals.Wait(TimeSpan.FromSeconds(10)))
             {
@@ -109,6 +120,15 @@ internal static class Bench
             await log.AppendAsync(session.Id, batch, CancellationToken.None);
         }
 
+        var reads = new List<double>();
+        for (var r = 0; r < 8; r++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await log.ReadAsync(session.Id, 0, CancellationToken.None);
+            reads.Add(Ms(t0, Stopwatch.GetTimestamp()));
+        }
+
+        Console.WriteLine($"(store read of {events:N0} events alone: {string.Join(", ", reads.Select(r => r.ToString("F0")))} ms)");
         var samples = new List<double>();
         for (var c = 0; c < clients + 3; c++)
         {

@@ -3,6 +3,7 @@ using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Live;
 using Conclave.Sessions.Log;
 using Conclave.Sessions.Model;
+using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.AspNetCore.Builder;
@@ -35,11 +36,13 @@ public static class SessionsModule
     public static StoreOptions ConfigureSessions(this StoreOptions options)
     {
         options.Events.DatabaseSchemaName = Schema;
-        options.Events.AddEventTypes(
-        [
-            typeof(SessionStarted), typeof(SessionRenamed), typeof(SessionDeleted), typeof(UserMessagePosted),
-            typeof(RunQueued), typeof(RunStarted), typeof(AgentMessageCompleted), typeof(RunCompleted), typeof(RunFailed),
-        ]);
+        // One round trip per append; versions are known anyway (appends carry the expected version).
+        options.Events.AppendMode = EventAppendMode.Quick;
+        foreach (var (name, type) in SessionEventTypes.ByName)
+        {
+            options.Events.MapEventType(type, name);
+        }
+
         options.Schema.For<SessionSummary>().DatabaseSchemaName(Schema).Index(s => s.OwnerId);
         options.Projections.Add<SessionSummaryProjection>(ProjectionLifecycle.Inline);
         return options;

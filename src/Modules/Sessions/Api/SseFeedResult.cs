@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Conclave.Sessions.Contracts;
@@ -55,8 +56,18 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         }
     }
 
-    private void Write(IBufferWriter<byte> writer, FeedItem item)
+    /// <summary>
+    /// The hub hands every subscriber the same item instance, so each item is encoded once however
+    /// many clients watch the session.
+    /// </summary>
+    private static readonly ConditionalWeakTable<FeedItem, byte[]> Encoded = new();
+
+    private void Write(IBufferWriter<byte> writer, FeedItem item) =>
+        writer.Write(Encoded.GetValue(item, Encode));
+
+    private byte[] Encode(FeedItem item)
     {
+        var writer = new ArrayBufferWriter<byte>(256);
         var (type, id, data) = item switch
         {
             FeedEvent e => ("log", e.Event.Version.ToString(CultureInfo.InvariantCulture), (object)e.Event),
@@ -83,5 +94,6 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         }
 
         writer.Write("\n\n"u8);
+        return writer.WrittenSpan.ToArray();
     }
 }
