@@ -44,7 +44,7 @@ public static class SessionsModule
         }
 
         options.Schema.For<SessionSummary>().DatabaseSchemaName(Schema).Index(s => s.OwnerId);
-        options.Projections.Add<SessionSummaryProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add(new SessionSummaryProjection(), ProjectionLifecycle.Inline);
         return options;
     }
 

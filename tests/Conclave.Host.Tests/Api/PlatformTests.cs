@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Net;
 using System.Text.Json;
 using Conclave.Testing.Host;
@@ -34,6 +35,15 @@ public sealed class PlatformTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         var response = await app.Client.GetAsync("/api/v1/nothing-here");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public void Each_test_host_uses_its_own_fresh_database()
+    {
+        var used = app.Service<IConfiguration>().GetConnectionString("Conclave");
+
+        Assert.Equal(app.ConnectionString, used);
+        Assert.Contains("Database=t_host_", used);
     }
 
     [Fact]

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Testing.Host;
@@ -25,7 +24,10 @@ public class ConclaveApp : IAsyncLifetime
     }
 
     /// <param name="kestrel">Serve on a real loopback port (browsers, benchmarks) instead of the in-memory test server.</param>
-    public ConclaveApp(bool kestrel) => _kestrel = kestrel;
+    protected ConclaveApp(bool kestrel) => _kestrel = kestrel;
+
+    /// <summary>A Host served on a real loopback port (xunit fixtures may have one public constructor only).</summary>
+    public static ConclaveApp OnKestrel() => new(kestrel: true);
 
     /// <summary>Where the Host listens when served on Kestrel.</summary>
     public Uri BaseAddress { get; private set; } = new("http://localhost/");
@@ -56,7 +58,9 @@ public class ConclaveApp : IAsyncLifetime
             builder.UseContentRoot(HostContentRoot());
             // Serve Blazor's framework scripts from the build output, as Development does.
             builder.UseStaticWebAssets();
-            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+            // UseSetting, not ConfigureAppConfiguration: Program reads the connection string while
+            // building, before configuration callbacks of the factory would apply.
+            var settings = new Dictionary<string, string>
             {
                 ["ConnectionStrings:Conclave"] = ConnectionString,
                 ["Conclave:Models:Default:BaseUrl"] = Provider.BaseUrl.ToString(),
@@ -64,7 +68,11 @@ public class ConclaveApp : IAsyncLifetime
                 ["Conclave:Models:Default:ApiKey"] = ProviderKey,
                 ["Conclave:Models:Default:MaxRetries"] = "1",
                 ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
-            }));
+            };
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
         });
         BeforeStart(_factory);
         Client = _factory.CreateClient();

@@ -1,0 +1,308 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Execution;
+using Conclave.Sandbox.Telemetry;
+using Conclave.Sandbox.Workspaces;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Sandbox.Containers;
+
+/// <summary>
+/// Creates, starts and removes locked-down sandbox containers through the Docker Engine API, and
+/// knows every container this process owns (so anything else labelled for this node is an orphan).
+/// </summary>
+internal sealed class SandboxContainers : IAsyncDisposable
+{
+    public const string ManagedLabel = "conclave.managed";
+    public const string NodeLabel = "conclave.node";
+    public const string SessionLabel = "conclave.session";
+    public const string SandboxLabel = "conclave.sandbox";
+    public const string PoolSession = "pool";
+    private const string NamePrefix = "conclave-sandbox-";
+
+    private readonly SandboxOptions options;
+    private readonly WorkspaceFolders workspaces;
+    private readonly ILogger<SandboxContainers> logger;
+    private readonly ILogger bridgeLogger;
+    private readonly ConcurrentDictionary<Guid, string> owned = new();
+
+    // Starting a kernel is CPU-bound (about a CPU-second): more starts at once than cores only makes
+    // every one of them slower, and late ones would miss their start timeout.
+    private readonly SemaphoreSlim startGate = new(Math.Max(2, Environment.ProcessorCount));
+
+    public SandboxContainers(IOptions<SandboxOptions> options, WorkspaceFolders workspaces, ILoggerFactory loggerFactory)
+    {
+        this.options = options.Value;
+        this.workspaces = workspaces;
+        logger = loggerFactory.CreateLogger<SandboxContainers>();
+        bridgeLogger = loggerFactory.CreateLogger<KernelBridge>();
+        Docker = new DockerClientBuilder().WithEndpoint(new Uri(this.options.DockerEndpoint)).Build();
+    }
+
+    public IDockerClient Docker { get; }
+
+    /// <summary>Containers this process created and has not removed yet (starting ones included).</summary>
+    public int OwnedCount => owned.Count;
+
+    public bool Owns(Guid sandboxId) => owned.ContainsKey(sandboxId);
+
+    /// <summary>
+    /// Creates and starts a container with <paramref name="workspaceDirectory"/> at /workspace, attaches
+    /// to the kernel bridge and waits until its kernel is up.
+    /// </summary>
+    public async Task<SandboxContainer> StartAsync(Guid sandboxId, string workspaceDirectory, Guid? sessionId, CancellationToken ct)
+    {
+        var name = NamePrefix + sandboxId.ToString("N");
+        if (!owned.TryAdd(sandboxId, name))
+        {
+            throw new InvalidOperationException($"Sandbox {sandboxId} already exists.");
+        }
+        try
+        {
+            await startGate.WaitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            owned.TryRemove(sandboxId, out _);
+            throw;
+        }
+        try
+        {
+            return await StartGatedAsync(sandboxId, name, workspaceDirectory, sessionId, ct);
+        }
+        finally
+        {
+            startGate.Release();
+        }
+    }
+
+    private async Task<SandboxContainer> StartGatedAsync(Guid sandboxId, string name, string workspaceDirectory, Guid? sessionId, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        string? containerId = null;
+        KernelBridge? bridge = null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.StartTimeout);
+        try
+        {
+            var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, workspaceDirectory, sessionId), deadline.Token);
+            containerId = created.ID;
+            var stream = await Docker.Containers.AttachContainerAsync(
+                containerId,
+                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
+                deadline.Token);
+            bridge = new KernelBridge(stream, name, bridgeLogger);
+            await Docker.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), deadline.Token);
+            await bridge.WaitReadyAsync(deadline.Token);
+            var container = new SandboxContainer(sandboxId, containerId, name, bridge, workspaceDirectory) { SessionId = sessionId };
+            Log.ContainerStarted(logger, name, sessionId, sessionId is null ? "warm" : "cold", clock.ElapsedMilliseconds);
+            return container;
+        }
+        catch (Exception e)
+        {
+            if (bridge is not null)
+            {
+                await bridge.DisposeAsync();
+            }
+            await RemoveAsync(sandboxId, containerId ?? name);
+            if (ct.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("Starting the sandbox was cancelled.", e, ct);
+            }
+            throw e switch
+            {
+                SandboxUnavailableException => e,
+                OperationCanceledException => new SandboxUnavailableException($"The sandbox did not start within {options.StartTimeout}.", e),
+                DockerApiException { StatusCode: HttpStatusCode.NotFound } => new SandboxUnavailableException(
+                    $"The sandbox image '{options.Image}' is missing: build it with scripts/sandbox-image.sh (or deploy/sandbox/Containerfile).", e),
+                _ => new SandboxUnavailableException($"The container engine at {options.DockerEndpoint} could not start a sandbox: {e.Message}", e),
+            };
+        }
+    }
+
+    /// <summary>Removes the container by force (SIGKILL to everything in it); a missing container is fine.</summary>
+    public async Task RemoveAsync(Guid sandboxId, string containerIdOrName)
+    {
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    await Docker.Containers.RemoveContainerAsync(containerIdOrName, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, timeout.Token);
+                    return;
+                }
+                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.InternalServerError && attempt < 3)
+                {
+                    // Podman refuses a forced remove of a container that stops at that very moment
+                    // ("container state improper"); once stopped, the next attempt succeeds.
+                }
+            }
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.RemoveFailed(logger, e, containerIdOrName);
+        }
+        finally
+        {
+            owned.TryRemove(sandboxId, out _);
+        }
+    }
+
+    /// <summary>Removes first, then closes the bridge: closing stdin first makes the container stop
+    /// by itself, which races the forced remove.</summary>
+    public async Task RemoveAsync(SandboxContainer container)
+    {
+        await RemoveAsync(container.SandboxId, container.ContainerId);
+        await container.Bridge.DisposeAsync();
+    }
+
+    /// <summary>Gives a claimed warm container a name that shows its session (labels cannot change).</summary>
+    public async Task NameAfterSessionAsync(SandboxContainer container, Guid sessionId)
+    {
+        try
+        {
+            await Docker.Containers.RenameContainerAsync(
+                container.ContainerId,
+                new ContainerRenameParameters { NewName = $"{NamePrefix}{sessionId:N}-{container.SandboxId.ToString("N")[..8]}" },
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Could not rename {ContainerName}", container.Name);
+        }
+    }
+
+    /// <summary>One snapshot of a container's resource use (memory, pids, CPU).</summary>
+    public async Task<ContainerStatsResponse?> StatsAsync(string containerId, CancellationToken ct)
+    {
+        var snapshot = new LastReport<ContainerStatsResponse>();
+        await Docker.Containers.GetContainerStatsAsync(containerId, new ContainerStatsParameters { Stream = false, OneShot = true }, snapshot, ct);
+        return snapshot.Value;
+    }
+
+    /// <summary>Keeps the report synchronously (Progress&lt;T&gt; would post it to the thread pool, after the await).</summary>
+    private sealed class LastReport<T> : IProgress<T>
+    {
+        public T? Value { get; private set; }
+
+        public void Report(T value) => Value = value;
+    }
+
+    /// <summary>
+    /// Removes containers labelled for this node that this process does not own: leftovers of a
+    /// previous process, or of a session that was removed while its container was being created.
+    /// </summary>
+    public async Task<int> RemoveOrphansAsync(CancellationToken ct)
+    {
+        var listed = await Docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true, [$"{NodeLabel}={options.NodeId}"] = true },
+            },
+        }, ct);
+        var removed = 0;
+        foreach (var container in listed)
+        {
+            // Filters are applied by the engine, but check again: a wrong filter must not kill others' containers.
+            if (container.Labels is null
+                || !container.Labels.TryGetValue(NodeLabel, out var node) || node != options.NodeId
+                || !container.Labels.TryGetValue(ManagedLabel, out var managed) || managed != "true")
+            {
+                continue;
+            }
+            if (container.Labels.TryGetValue(SandboxLabel, out var label) && Guid.TryParse(label, out var sandboxId) && owned.ContainsKey(sandboxId))
+            {
+                continue;
+            }
+            try
+            {
+                await Docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct);
+                removed++;
+                Log.OrphanRemoved(logger, container.Names?.FirstOrDefault() ?? container.ID, container.Labels.TryGetValue(SessionLabel, out var session) ? session : "?");
+            }
+            catch (DockerContainerNotFoundException)
+            {
+            }
+        }
+        return removed;
+    }
+
+    private CreateContainerParameters Describe(string name, Guid sandboxId, string workspaceDirectory, Guid? sessionId) => new()
+    {
+        Name = name,
+        Image = options.Image,
+        User = "65534:65534",
+        WorkingDir = "/workspace",
+        // Nothing from the Host's environment: only what the kernel needs.
+        Env = ["HOME=/tmp", "MPLBACKEND=Agg"],
+        AttachStdin = true,
+        AttachStdout = true,
+        AttachStderr = true,
+        OpenStdin = true,
+        // stdin closes when the Host detaches (it stopped or died): the bridge then exits.
+        StdinOnce = true,
+        Tty = false,
+        NetworkDisabled = true,
+        Labels = new Dictionary<string, string>
+        {
+            [ManagedLabel] = "true",
+            [NodeLabel] = options.NodeId,
+            [SessionLabel] = sessionId?.ToString("N") ?? PoolSession,
+            [SandboxLabel] = sandboxId.ToString("N"),
+        },
+        HostConfig = new HostConfig
+        {
+            NetworkMode = "none",
+            ReadonlyRootfs = true,
+            CapDrop = ["ALL"],
+            SecurityOpt = ["no-new-privileges"],
+            Memory = options.MemoryBytes,
+            MemorySwap = options.MemoryBytes,
+            NanoCPUs = options.NanoCpus,
+            PidsLimit = options.PidsLimit,
+            IpcMode = "private",
+            // /var/tmp and /run are mounted read-only so that, like on Docker, only /workspace and /tmp
+            // (and the private, size-limited /dev/shm) are writable: Podman would put writable tmpfs there.
+            Tmpfs = new Dictionary<string, string>
+            {
+                ["/tmp"] = $"rw,nosuid,nodev,noexec,size={options.TmpfsSizeBytes}",
+                ["/var/tmp"] = "ro,nosuid,nodev,noexec,size=4k",
+                ["/run"] = "ro,nosuid,nodev,noexec,size=4k",
+            },
+            ShmSize = options.TmpfsSizeBytes,
+            Binds = [$"{workspaces.DaemonPath(workspaceDirectory)}:/workspace:rw"],
+            // One file can never be larger than the whole quota (the bridge also watches the total).
+            // nofile/nproc are given too: with any ulimit set, Podman drops its defaults and asks for
+            // more than an unprivileged engine may grant. nproc counts per uid across containers.
+            Ulimits =
+            [
+                new Ulimit { Name = "fsize", Soft = options.WorkspaceQuotaBytes, Hard = options.WorkspaceQuotaBytes },
+                new Ulimit { Name = "nofile", Soft = 1024, Hard = 1024 },
+                new Ulimit { Name = "nproc", Soft = 4096, Hard = 4096 },
+            ],
+            LogConfig = new LogConfig { Type = "none" },
+            RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+        },
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(owned.ToArray().Select(o => RemoveAsync(o.Key, o.Value)));
+        Docker.Dispose();
+    }
+}

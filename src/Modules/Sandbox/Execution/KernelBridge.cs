@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Telemetry;
+using Docker.DotNet;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Sandbox.Execution;
+
+/// <summary>
+/// The Host's end of kernel_bridge.py: requests go to the container's stdin as JSON lines, responses
+/// come back on its stdout and are matched to their request by id, so pings and interrupts can
+/// overtake a running execution. One per container.
+/// </summary>
+internal sealed class KernelBridge : IAsyncDisposable
+{
+    private const int MaxLineBytes = 64 * 1024 * 1024;
+    private const int MaxLoggedStderrBytes = 2048;
+
+    private readonly MultiplexedStream stream;
+    private readonly string containerName;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<BridgeResponse>> pending = new();
+    private readonly TaskCompletionSource<BridgeResponse> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task reading;
+    private long lastId;
+    private volatile bool closed;
+
+    public KernelBridge(MultiplexedStream stream, string containerName, ILogger logger)
+    {
+        this.stream = stream;
+        this.containerName = containerName;
+        this.logger = logger;
+        reading = Task.Run(ReadAsync);
+    }
+
+    /// <summary>True once the container's output ended: the bridge (and so the container) is gone.</summary>
+    public bool IsClosed => closed;
+
+    /// <summary>Completes when the bridge reported that its kernel is up.</summary>
+    public async Task<BridgeResponse> WaitReadyAsync(CancellationToken ct)
+    {
+        var message = await ready.Task.WaitAsync(ct);
+        if (message.Ready != true)
+        {
+            throw new SandboxUnavailableException($"The sandbox kernel did not start in {containerName}: {message.Error?.Value}");
+        }
+        return message;
+    }
+
+    /// <summary>
+    /// Sends one request. The returned task completes with the bridge's answer, or fails with
+    /// <see cref="SandboxUnavailableException"/> if the container goes away first; <paramref name="ct"/>
+    /// only stops the sending.
+    /// </summary>
+    public async Task<Task<BridgeResponse>> SendAsync(BridgeRequest request, CancellationToken ct)
+    {
+        var answer = new TaskCompletionSource<BridgeResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending[request.Id] = answer;
+        if (IsClosed)
+        {
+            FailPending();
+        }
+        var line = BridgeJson.Serialize(request);
+        await writeGate.WaitAsync(ct);
+        try
+        {
+            await stream.WriteAsync(line, 0, line.Length, ct);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            pending.TryRemove(request.Id, out _);
+            throw new SandboxUnavailableException($"The sandbox {containerName} is gone.", e);
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+        return answer.Task;
+    }
+
+    public string NextId() => Interlocked.Increment(ref lastId).ToString(CultureInfo.InvariantCulture);
+
+    public async Task<BridgeResponse> RequestAsync(string op, CancellationToken ct, string? target = null)
+    {
+        var answer = await SendAsync(new BridgeRequest(NextId(), op, Target: target), ct);
+        return await answer.WaitAsync(ct);
+    }
+
+    private async Task ReadAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var stdout = new ArrayBufferWriter<byte>();
+        var stderr = new ArrayBufferWriter<byte>();
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, stopping.Token);
+                if (read.EOF)
+                {
+                    break;
+                }
+                var chunk = buffer.AsSpan(0, read.Count);
+                if (read.Target == MultiplexedStream.TargetStream.StandardOut)
+                {
+                    TakeLines(stdout, chunk, HandleLine);
+                }
+                else
+                {
+                    TakeLines(stderr, chunk, LogStderr);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The container went away or we are disposing: both end the conversation.
+        }
+        catch (Exception e)
+        {
+            Log.BridgeReadFailed(logger, e, containerName);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            closed = true;
+            ready.TrySetResult(new BridgeResponse { Ready = false, Error = new BridgeError("Closed", "the container exited", null) });
+            FailPending();
+        }
+    }
+
+    private delegate void LineHandler(ReadOnlySpan<byte> line);
+
+    private void TakeLines(ArrayBufferWriter<byte> partial, ReadOnlySpan<byte> chunk, LineHandler handle)
+    {
+        while (!chunk.IsEmpty)
+        {
+            var end = chunk.IndexOf((byte)'\n');
+            if (end < 0)
+            {
+                if (partial.WrittenCount + chunk.Length > MaxLineBytes)
+                {
+                    throw new InvalidDataException($"A line from the sandbox {containerName} exceeded {MaxLineBytes} bytes.");
+                }
+                partial.Write(chunk);
+                return;
+            }
+            if (partial.WrittenCount == 0)
+            {
+                handle(chunk[..end]);
+            }
+            else
+            {
+                partial.Write(chunk[..end]);
+                handle(partial.WrittenSpan);
+                partial.ResetWrittenCount();
+            }
+            chunk = chunk[(end + 1)..];
+        }
+    }
+
+    private void HandleLine(ReadOnlySpan<byte> line)
+    {
+        if (line.Trim((byte)' ').IsEmpty)
+        {
+            return;
+        }
+        BridgeResponse? message;
+        try
+        {
+            message = BridgeJson.Parse(line);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            Log.BridgeSentGarbage(logger, e, containerName);
+            return;
+        }
+        if (message is null)
+        {
+            return;
+        }
+        if (message.Ready is not null)
+        {
+            ready.TrySetResult(message);
+        }
+        else if (message.Id is not null && pending.TryRemove(message.Id, out var answer))
+        {
+            answer.TrySetResult(message);
+        }
+    }
+
+    private void LogStderr(ReadOnlySpan<byte> line)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var text = Encoding.UTF8.GetString(line[..Math.Min(line.Length, MaxLoggedStderrBytes)]);
+            Log.BridgeStderr(logger, containerName, text);
+        }
+    }
+
+    private void FailPending()
+    {
+        foreach (var id in pending.Keys)
+        {
+            if (pending.TryRemove(id, out var answer))
+            {
+                answer.TrySetException(new SandboxUnavailableException($"The sandbox {containerName} stopped while it was being used."));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        stream.Dispose();
+        try
+        {
+            await reading;
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        FailPending();
+        stopping.Dispose();
+        writeGate.Dispose();
+    }
+}

@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Conclave.Sandbox.Containers;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Execution;
+using Conclave.Sandbox.Telemetry;
+using Conclave.Sandbox.Workspaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Sandbox.Lifecycle;
+
+/// <summary>
+/// One container per session, created on first use (from the warm pool when it has one), reaped when
+/// idle, recreated on the next use with the same files.
+/// </summary>
+internal sealed class SessionSandboxes(
+    SandboxContainers containers,
+    WarmPool pool,
+    WorkspaceFolders workspaces,
+    SandboxMetrics metrics,
+    IOptions<SandboxOptions> options,
+    TimeProvider time,
+    ILogger<SessionSandboxes> logger) : ISandbox, IAsyncDisposable
+{
+    /// <summary>What the bridge may take beyond the time limit: interrupt grace plus a kernel restart.</summary>
+    private static readonly TimeSpan BridgeSlack = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
+
+    private readonly ConcurrentDictionary<Guid, SessionSlot> sessions = new();
+
+    private sealed class SessionSlot
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public SandboxContainer? Container;
+    }
+
+    /// <summary>Sessions that currently have a container (for the janitor and tests).</summary>
+    public IEnumerable<(Guid SessionId, SandboxContainer Container)> Active =>
+        sessions.Select(s => (s.Key, Volatile.Read(ref s.Value.Container)))
+            .Where(s => s.Item2 is not null)
+            .Select(s => (s.Key, s.Item2!));
+
+    public async Task<ExecutionResult> ExecuteAsync(Guid sessionId, string code, TimeSpan? timeout, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        if (Encoding.UTF8.GetByteCount(code) > options.Value.MaxCodeBytes)
+        {
+            throw new ArgumentException($"The code is larger than {options.Value.MaxCodeBytes} bytes.", nameof(code));
+        }
+        var limit = timeout is { } t && t > TimeSpan.Zero && t < options.Value.ExecutionTimeout ? t : options.Value.ExecutionTimeout;
+        var slot = sessions.GetOrAdd(sessionId, _ => new SessionSlot());
+        await slot.Gate.WaitAsync(ct);
+        try
+        {
+            var container = await EnsureContainerAsync(sessionId, slot, ct);
+            return await RunAsync(sessionId, slot, container, code, limit, ct);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    public async Task ResetAsync(Guid sessionId, CancellationToken ct = default)
+    {
+        if (!sessions.TryGetValue(sessionId, out var slot))
+        {
+            return;
+        }
+        await slot.Gate.WaitAsync(ct);
+        try
+        {
+            if (slot.Container is { IsAlive: true } container)
+            {
+                await container.Bridge.RequestAsync("reset", ct).WaitAsync(options.Value.StartTimeout, ct);
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>Does not wait for a running execution: removing the container ends it (it returns an error).</summary>
+    public async Task StopAsync(Guid sessionId, CancellationToken ct = default)
+    {
+        if (sessions.TryGetValue(sessionId, out var slot) && Interlocked.Exchange(ref slot.Container, null) is { } container)
+        {
+            await containers.RemoveAsync(container);
+            Log.ContainerReaped(logger, container.Name, sessionId, "stopped");
+        }
+    }
+
+    public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct = default)
+    {
+        await StopAsync(sessionId, ct);
+        if (sessions.TryRemove(sessionId, out var slot))
+        {
+            // A container an execution was still starting is removed with it.
+            await slot.Gate.WaitAsync(ct);
+            if (Interlocked.Exchange(ref slot.Container, null) is { } late)
+            {
+                await containers.RemoveAsync(late);
+            }
+            slot.Gate.Release();
+        }
+        var layout = workspaces.LayoutLock(sessionId);
+        await layout.WaitAsync(ct);
+        try
+        {
+            workspaces.DeleteSession(sessionId);
+        }
+        finally
+        {
+            layout.Release();
+            workspaces.ForgetLayoutLock(sessionId);
+        }
+        Log.SessionRemoved(logger, sessionId);
+    }
+
+    /// <summary>Removes containers unused for <paramref name="idleFor"/> (or whose container exited); their files stay.</summary>
+    public async Task<int> ReapIdleAsync(TimeSpan idleFor)
+    {
+        var cutoff = time.GetUtcNow() - idleFor;
+        var reaped = 0;
+        foreach (var (sessionId, slot) in sessions)
+        {
+            var container = Volatile.Read(ref slot.Container);
+            var dead = container is { IsAlive: false };
+            if (container is null || (!dead && container.LastUsed >= cutoff && idleFor > TimeSpan.Zero) || !slot.Gate.Wait(0))
+            {
+                continue;
+            }
+            try
+            {
+                if (Interlocked.CompareExchange(ref slot.Container, null, container) == container)
+                {
+                    await containers.RemoveAsync(container);
+                    metrics.ContainerReaped(dead ? "dead" : "idle");
+                    Log.ContainerReaped(logger, container.Name, sessionId, dead ? "its container had exited" : "idle");
+                    reaped++;
+                }
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+        return reaped;
+    }
+
+    private async Task<SandboxContainer> EnsureContainerAsync(Guid sessionId, SessionSlot slot, CancellationToken ct)
+    {
+        if (slot.Container is { } current)
+        {
+            if (current.IsAlive)
+            {
+                return current;
+            }
+            Interlocked.CompareExchange(ref slot.Container, null, current);
+            await containers.RemoveAsync(current);
+            metrics.ContainerReaped("dead");
+            Log.ContainerReaped(logger, current.Name, sessionId, "its container had exited");
+        }
+
+        var clock = Stopwatch.StartNew();
+        SandboxContainer container;
+        if (pool.TryTake() is { } warm)
+        {
+            var layout = workspaces.LayoutLock(sessionId);
+            await layout.WaitAsync(CancellationToken.None);
+            try
+            {
+                warm.WorkspaceDirectory = workspaces.Claim(warm.WorkspaceDirectory, sessionId);
+            }
+            catch
+            {
+                await containers.RemoveAsync(warm);
+                throw;
+            }
+            finally
+            {
+                layout.Release();
+            }
+            warm.SessionId = sessionId;
+            _ = containers.NameAfterSessionAsync(warm, sessionId);
+            container = warm;
+            Log.ContainerStarted(logger, warm.Name, sessionId, "claimed from the warm pool", clock.ElapsedMilliseconds);
+        }
+        else
+        {
+            if (containers.OwnedCount >= options.Value.MaxContainers)
+            {
+                throw new SandboxUnavailableException($"This node already runs {options.Value.MaxContainers} sandboxes; try again when one is free.");
+            }
+            var directory = workspaces.EnsureSessionDirectory(sessionId);
+            container = await containers.StartAsync(Guid.NewGuid(), directory, sessionId, ct);
+            metrics.ContainerStarted("cold");
+        }
+        container.Touch(time.GetUtcNow());
+        Volatile.Write(ref slot.Container, container);
+        return container;
+    }
+
+    private async Task<ExecutionResult> RunAsync(Guid sessionId, SessionSlot slot, SandboxContainer container, string code, TimeSpan limit, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var startedUtc = time.GetUtcNow().UtcDateTime.AddSeconds(-1);
+        Log.ExecutionStarted(logger, sessionId);
+        var bridge = container.Bridge;
+        var request = new BridgeRequest(bridge.NextId(), "execute", code, limit.TotalSeconds, options.Value.MaxOutputBytes, options.Value.WorkspaceQuotaBytes);
+        ExecutionResult result;
+        try
+        {
+            var answer = await bridge.SendAsync(request, ct);
+            BridgeResponse response;
+            try
+            {
+                response = await answer.WaitAsync(limit + BridgeSlack, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await CancelAsync(sessionId, slot, container, request.Id, answer);
+                EnforceQuota(sessionId, Failed(ExecutionStatus.Error, "Cancelled", "", clock.Elapsed), startedUtc);
+                container.Touch(time.GetUtcNow());
+                metrics.ExecutionFinished("cancelled", clock.Elapsed.TotalMilliseconds);
+                throw;
+            }
+            result = ToResult(response, clock.Elapsed);
+        }
+        catch (TimeoutException)
+        {
+            // The bridge itself stopped answering: the container goes, the next execution gets a new one.
+            await Discard(sessionId, slot, container, "the kernel bridge stopped answering");
+            result = Failed(ExecutionStatus.Timeout, "Timeout", $"execution exceeded its time limit of {limit.TotalSeconds:0.#}s and the sandbox did not recover; a fresh sandbox will be started, variables were lost", clock.Elapsed);
+        }
+        catch (SandboxUnavailableException) when (!container.IsAlive)
+        {
+            // The container went away mid-execution: stopped by the user, or its memory limit killed the bridge too.
+            await Discard(sessionId, slot, container, "the container exited during an execution");
+            result = Failed(ExecutionStatus.Error, "SandboxExited", "the sandbox stopped during the execution (it was stopped, or ran out of memory); a fresh sandbox will be started, variables were lost", clock.Elapsed);
+        }
+
+        result = EnforceQuota(sessionId, result, startedUtc);
+        container.Touch(time.GetUtcNow());
+        if (result.Status == ExecutionStatus.Timeout || result.KernelRestarted)
+        {
+            Log.ExecutionKilled(logger, sessionId, result.Error is { } e ? $"{e.Name}: {e.Value}" : "kernel restarted");
+        }
+        var status = result.Status.ToString().ToLowerInvariant();
+        metrics.ExecutionFinished(status, clock.Elapsed.TotalMilliseconds);
+        Log.ExecutionFinished(logger, sessionId, status, clock.ElapsedMilliseconds);
+        return result;
+    }
+
+    /// <summary>Interrupts the running code and waits (bounded) until the bridge confirms, so nothing it started outlives the call.</summary>
+    private async Task CancelAsync(Guid sessionId, SessionSlot slot, SandboxContainer container, string executionId, Task<BridgeResponse> answer)
+    {
+        Log.ExecutionKilled(logger, sessionId, "cancelled");
+        try
+        {
+            using var grace = new CancellationTokenSource(CancelGrace);
+            await container.Bridge.RequestAsync("interrupt", grace.Token, target: executionId);
+            await answer.WaitAsync(grace.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or SandboxUnavailableException)
+        {
+            await Discard(sessionId, slot, container, "it did not stop after a cancellation");
+        }
+    }
+
+    private async Task Discard(Guid sessionId, SessionSlot slot, SandboxContainer container, string reason)
+    {
+        Interlocked.CompareExchange(ref slot.Container, null, container);
+        await containers.RemoveAsync(container);
+        metrics.ContainerReaped("dead");
+        Log.ContainerReaped(logger, container.Name, sessionId, reason);
+    }
+
+    private ExecutionResult EnforceQuota(Guid sessionId, ExecutionResult result, DateTime sinceUtc)
+    {
+        var quota = options.Value.WorkspaceQuotaBytes;
+        var directory = workspaces.SessionDirectory(sessionId);
+        if (WorkspaceFolders.UsageBytes(directory) <= quota)
+        {
+            return result;
+        }
+        var removed = workspaces.EnforceQuota(sessionId, quota, sinceUtc);
+        var message = $"the workspace exceeded its quota of {quota} bytes"
+            + (removed.Count > 0 ? $"; files written by this execution were deleted: {string.Join(", ", removed)}" : "; delete files to free space");
+        return result with
+        {
+            Status = ExecutionStatus.Error,
+            Error = new ExecutionError("QuotaExceeded", message, result.Error?.Traceback ?? ""),
+        };
+    }
+
+    private static ExecutionResult ToResult(BridgeResponse response, TimeSpan elapsed)
+    {
+        var status = response.Status switch
+        {
+            "ok" => ExecutionStatus.Ok,
+            "timeout" => ExecutionStatus.Timeout,
+            _ => ExecutionStatus.Error,
+        };
+        var images = response.Display?
+            .Where(d => d.Path is not null && d.Mime.StartsWith("image/", StringComparison.Ordinal))
+            .Select(d => d.Path!)
+            .ToList() ?? [];
+        var error = response.Error is { } e ? new ExecutionError(e.Name ?? "", e.Value ?? "", e.Traceback ?? "") : null;
+        return new ExecutionResult(status, response.Stdout ?? "", response.Stderr ?? "", response.Result, response.Html,
+            images, error, elapsed, response.Truncated, response.KernelRestarted);
+    }
+
+    private static ExecutionResult Failed(ExecutionStatus status, string name, string message, TimeSpan elapsed) =>
+        new(status, "", "", null, null, [], new ExecutionError(name, message, ""), elapsed, false, true);
+
+    public async ValueTask DisposeAsync()
+    {
+        var all = sessions.Values
+            .Select(s => Interlocked.Exchange(ref s.Container, null))
+            .OfType<SandboxContainer>()
+            .Select(containers.RemoveAsync);
+        await Task.WhenAll(all);
+    }
+}

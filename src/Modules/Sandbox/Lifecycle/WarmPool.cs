@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Conclave.Sandbox.Containers;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Telemetry;
+using Conclave.Sandbox.Workspaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Sandbox.Lifecycle;
+
+/// <summary>
+/// Started containers with a running kernel and an empty pool folder at /workspace, waiting for a
+/// session (docs/adr/0002-sandbox-warm-pool.md). Taking one starts its replacement in the background.
+/// </summary>
+internal sealed class WarmPool(
+    SandboxContainers containers,
+    WorkspaceFolders workspaces,
+    SandboxMetrics metrics,
+    IOptions<SandboxOptions> options,
+    TimeProvider time,
+    ILogger<WarmPool> logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentQueue<SandboxContainer> ready = new();
+    private readonly CancellationTokenSource disposing = new();
+    private int starting;
+    private long lastFailureTicks;
+
+    public int ReadyCount => ready.Count;
+
+    public int StartingCount => Volatile.Read(ref starting);
+
+    /// <summary>A ready container, or null when none is ready (the caller then starts one itself).</summary>
+    public SandboxContainer? TryTake()
+    {
+        try
+        {
+            while (ready.TryDequeue(out var container))
+            {
+                if (container.IsAlive)
+                {
+                    return container;
+                }
+                _ = DiscardAsync(container);
+            }
+            return null;
+        }
+        finally
+        {
+            TopUp();
+        }
+    }
+
+    /// <summary>Starts containers in the background until the pool holds its configured size.</summary>
+    public void TopUp()
+    {
+        if (disposing.IsCancellationRequested
+            || time.GetUtcNow().UtcTicks - Interlocked.Read(ref lastFailureTicks) < RetryAfterFailure.Ticks)
+        {
+            return;
+        }
+        while (true)
+        {
+            var inFlight = Volatile.Read(ref starting);
+            if (ready.Count + inFlight >= options.Value.WarmPoolSize
+                || containers.OwnedCount >= options.Value.MaxContainers)
+            {
+                return;
+            }
+            if (Interlocked.CompareExchange(ref starting, inFlight + 1, inFlight) == inFlight)
+            {
+                _ = Task.Run(StartOneAsync);
+            }
+        }
+    }
+
+    /// <summary>Drops warm containers whose bridge died (e.g. removed from outside).</summary>
+    public async Task PruneDeadAsync()
+    {
+        for (var i = ready.Count; i > 0 && ready.TryDequeue(out var container); i--)
+        {
+            if (container.IsAlive)
+            {
+                ready.Enqueue(container);
+            }
+            else
+            {
+                metrics.ContainerReaped("dead");
+                await DiscardAsync(container);
+            }
+        }
+    }
+
+    private async Task StartOneAsync()
+    {
+        var sandboxId = Guid.NewGuid();
+        var directory = workspaces.CreatePoolDirectory(sandboxId);
+        try
+        {
+            var container = await containers.StartAsync(sandboxId, directory, sessionId: null, disposing.Token);
+            metrics.ContainerStarted("warm");
+            if (disposing.IsCancellationRequested)
+            {
+                await DiscardAsync(container);
+                return;
+            }
+            ready.Enqueue(container);
+        }
+        catch (OperationCanceledException) when (disposing.IsCancellationRequested)
+        {
+            workspaces.DeleteQuietly(directory);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Exchange(ref lastFailureTicks, time.GetUtcNow().UtcTicks);
+            Log.WarmStartFailed(logger, e);
+            workspaces.DeleteQuietly(directory);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref starting);
+        }
+    }
+
+    private async Task DiscardAsync(SandboxContainer container)
+    {
+        await containers.RemoveAsync(container);
+        workspaces.DeleteQuietly(container.WorkspaceDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await disposing.CancelAsync();
+        var all = new List<Task>();
+        while (ready.TryDequeue(out var container))
+        {
+            all.Add(DiscardAsync(container));
+        }
+        await Task.WhenAll(all);
+    }
+}

@@ -1,0 +1,46 @@
+using Conclave.Sandbox.Containers;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Lifecycle;
+using Conclave.Sandbox.Telemetry;
+using Conclave.Sandbox.Tools;
+using Conclave.Sandbox.Workspaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Sandbox;
+
+/// <summary>The Sandbox module: untrusted Python in one locked-down container per session, and the session's files.</summary>
+public static class SandboxModule
+{
+    public static IServiceCollection AddSandboxModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SandboxOptions>()
+            .Bind(configuration.GetSection(SandboxOptions.Section))
+            .PostConfigure<IServiceProvider>((options, provider) =>
+            {
+                var contentRoot = provider.GetService<IHostEnvironment>()?.ContentRootPath ?? Directory.GetCurrentDirectory();
+                options.WorkspaceRoot = Path.GetFullPath(options.WorkspaceRoot is { Length: > 0 } root
+                    ? Path.Combine(contentRoot, root)
+                    : Path.Combine(contentRoot, ".data", "workspaces"));
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<SandboxMetrics>();
+        services.AddSingleton<WorkspaceFolders>();
+        services.AddSingleton<SandboxContainers>();
+        services.AddSingleton<WarmPool>();
+        services.AddSingleton<SessionSandboxes>();
+        services.AddSingleton<ISandbox>(sp => sp.GetRequiredService<SessionSandboxes>());
+        services.AddSingleton<IWorkspace, WorkspaceFiles>();
+        services.AddSingleton<ISandboxTools, SandboxTools>();
+        services.AddSingleton<SandboxJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<SandboxJanitor>());
+        return services;
+    }
+}
