@@ -19,7 +19,10 @@ try
 {
     var figures = new List<Figure>
     {
-        await Bench.AppendToDeliveryAsync(app, http, subscribers: 100, appends: 200),
+        // Paced: an event every ~10 ms after the previous one was delivered (a busy session), the latency figure.
+        await Bench.AppendToDeliveryAsync(app, http, subscribers: 100, appends: 200, pause: TimeSpan.FromMilliseconds(10)),
+        // Back to back: the next append as soon as all 100 got the previous one (saturation, for comparison).
+        await Bench.AppendToDeliveryAsync(app, http, subscribers: 100, appends: 200, pause: TimeSpan.Zero),
         await Bench.ReplayAsync(app, http, events: 10_000, clients: 30),
         await Bench.TokenRelayAsync(app, http, chunks: 300),
         await Bench.TimeToFirstTokenAsync(app, http, posts: 60),
@@ -37,7 +40,7 @@ internal static class Bench
     private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
 
     /// <summary>One event appended; each of N SSE subscribers times its arrival.</summary>
-    public static async Task<Figure> AppendToDeliveryAsync(ConclaveApp app, HttpClient http, int subscribers, int appends)
+    public static async Task<Figure> AppendToDeliveryAsync(ConclaveApp app, HttpClient http, int subscribers, int appends, TimeSpan pause)
     {
         var session = await app.CreateSessionAsync("delivery");
         var log = app.Service<ISessionLog>();
@@ -112,6 +115,10 @@ internal static class Bench
             await log.AppendAsync(session.Id, [new SessionRenamed($"t{n}", DateTimeOffset.UtcNow)], CancellationToken.None);
             committedAt[n] = Stopwatch.GetTimestamp();
             await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause);
+            }
         }
 
         await Task.WhenAll(readers);
@@ -119,7 +126,8 @@ internal static class Bench
         Console.WriteLine($"(the append calls themselves, subscribers connected: p50 {appendTimes[appends / 2]:F2} ms)");
         var spread = fanout.Order().ToArray();
         Console.WriteLine($"(of which after the append returned: p50 {spread[spread.Length / 2]:F2} ms, p99 {spread[(int)(spread.Length * 0.99)]:F2} ms; negative = delivered before the append call returned)");
-        return new Figure($"append -> delivery, {subscribers} SSE subscribers", samples.ToList(), "p50<=5, p99<=25", 5, 25);
+        var pacing = pause > TimeSpan.Zero ? $"paced {pause.TotalMilliseconds:0} ms" : "back to back";
+        return new Figure($"append -> delivery, {subscribers} SSE subscribers, {pacing}", samples.ToList(), "p50<=5, p99<=25", 5, 25);
     }
 
     /// <summary>A new SSE client on a 10,000-event session: connect until the last event arrives.</summary>

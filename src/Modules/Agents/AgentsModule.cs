@@ -13,6 +13,9 @@ public static class AgentsModule
     /// <summary>The durable local queue runs are executed from.</summary>
     public const string RunsQueue = "runs";
 
+    /// <summary>The in-memory queue stop requests are handled from.</summary>
+    public const string RunControlQueue = "run-control";
+
     public static IServiceCollection AddAgentsModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ModelProviderOptions>()
@@ -22,10 +25,12 @@ public static class AgentsModule
         // Streams can last minutes; the idle timeout is enforced per read by the SDK's network timeout.
         services.AddHttpClient(ChatModels.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<ChatModels>();
+        services.AddSingleton<ActiveRuns>();
         services.AddSingleton(sp => new RunOrchestrator(
             sp.GetRequiredService<Conclave.Sessions.Contracts.ISessionLog>(),
             sp.GetRequiredService<Conclave.Sessions.Contracts.ITokenStream>(),
             sp.GetRequiredService<ChatModels>(),
+            sp.GetRequiredService<ActiveRuns>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
@@ -36,6 +41,8 @@ public static class AgentsModule
         options.Discovery.IncludeAssembly(typeof(AgentsModule).Assembly);
         // Runs mostly wait on the network: many may execute at once on one node.
         options.LocalQueue(RunsQueue).UseDurableInbox().MaximumParallelMessages(64);
+        // Stops must not wait behind runs: their own queue, in memory (a lost stop is clicked again).
+        options.LocalQueue(RunControlQueue).BufferedInMemory().MaximumParallelMessages(8);
         return options;
     }
 }

@@ -29,6 +29,7 @@ public static class SessionsModule
         services.AddSingleton<ISessionLog, SessionLog>();
         services.AddSingleton<ISessionFeed, SessionFeed>();
         services.AddSingleton<ISessions, SessionCommands>();
+        services.AddScoped<IRunControl, RunControl>();
         services.AddExceptionHandler<SessionProblems>();
         return services;
     }
@@ -53,6 +54,7 @@ public static class SessionsModule
         var sessions = endpoints.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization();
         sessions.MapSessionEndpoints();
         sessions.MapEventEndpoints();
+        sessions.MapRunEndpoints();
         return endpoints;
     }
 }

@@ -17,6 +17,9 @@ public sealed class TimelineState
 
     public bool IsRunActive { get; private set; }
 
+    /// <summary>The run queued last; the one a Stop applies to while <see cref="IsRunActive"/>.</summary>
+    public Guid? ActiveRunId { get; private set; }
+
     public string? Title { get; private set; }
 
     public bool Deleted { get; private set; }
@@ -44,6 +47,8 @@ public sealed class TimelineState
         }
     }
 
+    private void DropStreamingText() => _streaming.Clear();
+
     private void Apply(SessionEvent e)
     {
         switch (e.Data)
@@ -60,8 +65,9 @@ public sealed class TimelineState
             case UserMessagePosted posted:
                 _entries.Add(new TimelineEntry(e.Version, EntryKind.User, "You", posted.Text, e.At));
                 break;
-            case RunQueued:
+            case RunQueued queued:
                 IsRunActive = true;
+                ActiveRunId = queued.RunId;
                 break;
             case AgentMessageCompleted completed:
                 _streaming.Remove(completed.MessageId);
@@ -74,13 +80,14 @@ public sealed class TimelineState
             case RunCompleted:
                 IsRunActive = false;
                 break;
+            case RunCancelled cancelled:
+                IsRunActive = false;
+                DropStreamingText();
+                _entries.Add(new TimelineEntry(e.Version, EntryKind.Notice, "Stopped", cancelled.Reason, e.At));
+                break;
             case RunFailed failed:
                 IsRunActive = false;
-                foreach (var id in _streaming.Keys.ToList())
-                {
-                    _streaming.Remove(id);
-                }
-
+                DropStreamingText();
                 _entries.Add(new TimelineEntry(e.Version, EntryKind.Error, "Run failed", failed.Reason, e.At));
                 break;
         }
@@ -92,6 +99,7 @@ public enum EntryKind
     User,
     Agent,
     Error,
+    Notice,
 }
 
 public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, string Text, DateTimeOffset At)

@@ -17,6 +17,8 @@ public sealed class RunOrchestrator
 {
     internal const string AssistantName = "Assistant";
 
+    public const string StoppedByUser = "Stopped by the user.";
+
     internal const string AssistantPrompt =
         "You are Assistant, a helpful AI agent in Conclave. Answer clearly; use Markdown (tables, code blocks) where it helps. " +
         "You have no tools in this team.";
@@ -26,10 +28,13 @@ public sealed class RunOrchestrator
     private readonly ChatModels _models;
     private readonly TimeProvider _clock;
     private readonly ILogger<RunOrchestrator> _logger;
+    private readonly ActiveRuns _active;
     private readonly string _nodeId = Environment.MachineName + ":" + Environment.ProcessId;
 
-    internal RunOrchestrator(ISessionLog log, ITokenStream tokens, ChatModels models, TimeProvider clock, ILogger<RunOrchestrator> logger)
+    internal RunOrchestrator(
+        ISessionLog log, ITokenStream tokens, ChatModels models, ActiveRuns active, TimeProvider clock, ILogger<RunOrchestrator> logger)
     {
+        _active = active;
         _log = log;
         _tokens = tokens;
         _models = models;
@@ -37,19 +42,24 @@ public sealed class RunOrchestrator
         _logger = logger;
     }
 
-    public async Task ExecuteAsync(RunRequested request, CancellationToken cancellationToken)
+    public async Task ExecuteAsync(RunRequested request, CancellationToken shutdown)
     {
-        var history = await _log.ReadAsync(request.SessionId, 0, cancellationToken);
-        if (!IsPending(history, request.RunId))
+        // Registered before the log is read, so a stop that arrives meanwhile is never missed.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        using var registration = _active.Register(request.RunId, stop);
+        var cancellationToken = stop.Token;
+
+        var history = await _log.ReadAsync(request.SessionId, 0, shutdown);
+        if (!RunHistory.IsActive(history, request.RunId))
         {
             _logger.LogInformation("Run {RunId} of session {SessionId} is already finished or unknown; nothing to do", request.RunId, request.SessionId);
             return;
         }
 
-        await _log.AppendAsync(request.SessionId, [new RunStarted(request.RunId, _nodeId, _clock.GetUtcNow())], cancellationToken);
         var provider = _models.Current;
         try
         {
+            await _log.AppendAsync(request.SessionId, [new RunStarted(request.RunId, _nodeId, _clock.GetUtcNow())], cancellationToken);
             var reply = await StreamReplyAsync(request, ToChat(history, request.RunId), cancellationToken);
             var now = _clock.GetUtcNow();
             await _log.AppendAsync(
@@ -60,12 +70,28 @@ public sealed class RunOrchestrator
                 "Run {RunId} of session {SessionId} completed: {PromptTokens} prompt and {CompletionTokens} completion tokens",
                 request.RunId, request.SessionId, reply.Usage.PromptTokens, reply.Usage.CompletionTokens);
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !shutdown.IsCancellationRequested)
+        {
+            await RecordStopAsync(request);
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             var reason = ProviderFailure.Describe(e, provider.BaseUrl);
             _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", request.RunId, request.SessionId, reason);
             await _log.AppendAsync(request.SessionId, [new RunFailed(request.RunId, reason, false, _clock.GetUtcNow())], CancellationToken.None);
         }
+    }
+
+    private async Task RecordStopAsync(RunRequested request)
+    {
+        // The stop handler may already have ended a run it found not yet started.
+        var history = await _log.ReadAsync(request.SessionId, 0, CancellationToken.None);
+        if (RunHistory.IsActive(history, request.RunId))
+        {
+            await _log.AppendAsync(request.SessionId, [new RunCancelled(request.RunId, StoppedByUser, _clock.GetUtcNow())], CancellationToken.None);
+        }
+
+        _logger.LogInformation("Run {RunId} of session {SessionId} was stopped by the user", request.RunId, request.SessionId);
     }
 
     private async Task<AgentMessageCompleted> StreamReplyAsync(RunRequested request, ChatHistory chat, CancellationToken cancellationToken)
@@ -90,10 +116,6 @@ public sealed class RunOrchestrator
 
         return new AgentMessageCompleted(request.RunId, messageId, AssistantName, text.ToString(), _models.Current.Model, usage, default);
     }
-
-    private static bool IsPending(IReadOnlyList<SessionEvent> history, Guid runId) =>
-        history.Any(e => e.Data is RunQueued q && q.RunId == runId)
-        && !history.Any(e => e.Data is RunCompleted c && c.RunId == runId || e.Data is RunFailed f && f.RunId == runId);
 
     /// <summary>The conversation up to and including the message that queued this run.</summary>
     private static ChatHistory ToChat(IReadOnlyList<SessionEvent> history, Guid runId)

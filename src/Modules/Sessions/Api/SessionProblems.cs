@@ -25,6 +25,12 @@ internal sealed class SessionProblems(IProblemDetailsService problems) : IExcept
                 Title = "The request is not valid",
                 Detail = e.Message,
             },
+            RunAlreadyEndedException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The run has already ended",
+                Detail = e.Message,
+            },
             _ => null,
         };
         if (details is null)

@@ -34,3 +34,5 @@ public sealed record TokenUsage(int PromptTokens, int CompletionTokens)
 
     public int TotalTokens => PromptTokens + CompletionTokens;
 }
+
+public sealed record RunCancelled(Guid RunId, string Reason, DateTimeOffset At) : ITimelineEvent;

@@ -23,4 +23,5 @@ public enum RunStatus
     Running,
     Completed,
     Failed,
+    Cancelled,
 }

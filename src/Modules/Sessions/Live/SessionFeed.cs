@@ -80,6 +80,9 @@ internal sealed class SessionFeed(LiveHub hub, ISessionLog log) : ISessionFeed
             case RunFailed failed:
                 finished.Add(failed.RunId);
                 break;
+            case RunCancelled cancelled:
+                finished.Add(cancelled.RunId);
+                break;
         }
     }
 

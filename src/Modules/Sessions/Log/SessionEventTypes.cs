@@ -11,6 +11,6 @@ internal static class SessionEventTypes
     public static readonly IReadOnlyDictionary<string, Type> ByName = new[]
     {
         typeof(SessionStarted), typeof(SessionRenamed), typeof(SessionDeleted), typeof(UserMessagePosted),
-        typeof(RunQueued), typeof(RunStarted), typeof(AgentMessageCompleted), typeof(RunCompleted), typeof(RunFailed),
+        typeof(RunQueued), typeof(RunStarted), typeof(AgentMessageCompleted), typeof(RunCompleted), typeof(RunFailed), typeof(RunCancelled),
     }.ToDictionary(t => t.Name);
 }

@@ -47,6 +47,9 @@ internal sealed partial class SessionSummaryProjection : EventProjection
     public void Project(IEvent<RunCompleted> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Completed).Set(s => s.UpdatedAt, e.Data.At);
 
+    public void Project(IEvent<RunCancelled> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Cancelled).Set(s => s.UpdatedAt, e.Data.At);
+
     public void Project(IEvent<RunFailed> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Failed).Set(s => s.UpdatedAt, e.Data.At);
 }

@@ -50,7 +50,17 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
     public async Task DeleteAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken)
     {
         await RequireAsync(ownerId, sessionId, cancellationToken);
-        await stream.AppendAsync(sessionId, [new SessionDeleted(clock.GetUtcNow())], cancellationToken);
+        await stream.AppendAsync(
+            sessionId,
+            [new SessionDeleted(clock.GetUtcNow())],
+            cancellationToken,
+            enlist: async (session, services) =>
+            {
+                // Whatever other modules keep for the session goes with it, or the deletion does not happen.
+                var outbox = services.GetRequiredService<IMartenOutbox>();
+                outbox.Enroll(session);
+                await outbox.PublishAsync(new SessionRemoved(sessionId, ownerId));
+            });
     }
 
     public async Task<PostedMessage> PostMessageAsync(string ownerId, Guid sessionId, string text, CancellationToken cancellationToken)
