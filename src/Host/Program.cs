@@ -1,5 +1,6 @@
 using Conclave.Agents;
 using Conclave.Host.Composition;
+using Conclave.Sandbox;
 using Conclave.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,11 +9,13 @@ builder.AddPersistenceAndMessaging();
 builder.AddWeb();
 builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
+builder.Services.AddSandboxModule(builder.Configuration);
 
 var app = builder.Build();
 
 app.MapWeb();
 app.MapSessionsModule();
+app.MapSandboxModule();
 
 app.Run();
 

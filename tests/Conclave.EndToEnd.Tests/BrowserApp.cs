@@ -10,6 +10,7 @@ namespace Conclave.EndToEnd.Tests;
 public sealed class BrowserApp() : ConclaveApp(kestrel: true)
 {
     private IPlaywright? _playwright;
+    private IBrowserContext? _context;
 
     public IBrowser Browser { get; private set; } = null!;
 
@@ -30,9 +31,25 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
         });
     }
 
+    /// <summary>Opens a page and waits until Blazor made it interactive (clicks before that are plain HTML).</summary>
+    public async Task<IPage> OpenAsync(string path)
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync(path);
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        return page;
+    }
+
+    /// <summary>A fresh browser context; the previous test's is closed first, so its circuit ends too.</summary>
     public async Task<IPage> NewPageAsync()
     {
+        if (_context is not null)
+        {
+            await _context.CloseAsync();
+        }
+
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString() });
+        _context = context;
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         return page;

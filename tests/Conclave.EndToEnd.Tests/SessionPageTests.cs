@@ -11,10 +11,10 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     [Fact]
     public async Task Sending_a_message_streams_the_answer_and_renders_its_markdown_table()
     {
-        var page = await app.NewPageAsync();
-        await page.GotoAsync("/");
+        var page = await app.OpenAsync("/");
         await page.GetByTestId("new-session").ClickAsync();
         await page.WaitForURLAsync("**/sessions/*");
+        await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
         app.Provider.Enqueue(Reply.Chunks("Here you go:\n\n", "| City | Temp |\n", "|---|---|\n", "| Oslo | 3 |\n").Gated());
         var index = app.Provider.Requests.Count;
 
@@ -38,8 +38,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task Reloading_mid_stream_shows_the_finished_message_once()
     {
         var session = await app.CreateSessionAsync("reload");
-        var page = await app.NewPageAsync();
-        await page.GotoAsync($"/sessions/{session.Id}");
+        var page = await app.OpenAsync($"/sessions/{session.Id}");
         await Assertions.Expect(page.GetByTestId("composer-text")).ToBeVisibleAsync();
         app.Provider.Enqueue(Reply.Chunks("Part one, ", "part two, ", "the end.").Gated());
         var index = app.Provider.Requests.Count;
@@ -49,6 +48,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(page.GetByTestId("streaming")).ToContainTextAsync("Part one,");
 
         await page.ReloadAsync();
+        await page.Locator("[data-interactive=true]").WaitForAsync();
         // After the reload the page joins mid-message: it shows the text so far, then the rest.
         await Assertions.Expect(page.GetByTestId("streaming")).ToContainTextAsync("Part one,");
         app.Provider.ReleaseChunk(2);
@@ -69,9 +69,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         var posted = await app.PostMessageAsync(
             session.Id, "<script>window.__pwned = 'user'</script><img src=x onerror=\"window.__pwned='img'\">");
         await app.WaitForRunEndAsync(session.Id, posted.RunId);
-        var page = await app.NewPageAsync();
-
-        await page.GotoAsync($"/sessions/{session.Id}");
+        var page = await app.OpenAsync($"/sessions/{session.Id}");
         await Assertions.Expect(page.Locator("[data-testid=entry].entry-agent")).ToHaveCountAsync(1);
         await page.Locator("[data-testid=entry].entry-agent a").ClickAsync();
 
@@ -82,11 +80,33 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     }
 
     [Fact]
+    public async Task The_stop_button_halts_a_looping_run_at_once()
+    {
+        var session = await app.CreateSessionAsync("stop");
+        var page = await app.OpenAsync($"/sessions/{session.Id}");
+        await Assertions.Expect(page.GetByTestId("composer-text")).ToBeVisibleAsync();
+        app.Provider.Enqueue(Reply.Chunks("Thinking ", "forever ", "and ever").StallAfter(1));
+        var index = app.Provider.Requests.Count;
+        await page.GetByTestId("composer-text").FillAsync("Loop until I stop you");
+        await page.GetByTestId("composer-text").PressAsync("Enter");
+        var request = await app.Provider.WaitForRequestAsync(index, Deadline);
+        await Assertions.Expect(page.GetByTestId("streaming")).ToContainTextAsync("Thinking");
+
+        await page.GetByTestId("stop").ClickAsync();
+
+        await Assertions.Expect(page.Locator("[data-testid=entry].entry-notice")).ToContainTextAsync("Stopped by the user.");
+        await Assertions.Expect(page.GetByTestId("streaming")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("stop")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("run-state")).ToHaveTextAsync("Idle");
+        await request.WaitForDisconnectAsync(Deadline);
+        Assert.IsType<RunCancelled>((await app.EventsAsync(session.Id))[^1].Data);
+    }
+
+    [Fact]
     public async Task An_empty_message_shows_why_it_was_not_sent()
     {
         var session = await app.CreateSessionAsync("empty");
-        var page = await app.NewPageAsync();
-        await page.GotoAsync($"/sessions/{session.Id}");
+        var page = await app.OpenAsync($"/sessions/{session.Id}");
 
         await page.GetByTestId("send").ClickAsync();
 

@@ -1,4 +1,5 @@
 using Conclave.Agents;
+using Conclave.Sandbox;
 using Conclave.Sessions;
 using Conclave.Sessions.Contracts;
 using JasperFx;
@@ -38,9 +39,12 @@ internal static class PersistenceExtensions
             options.Policies.AutoApplyTransactions();
             options.Policies.UseDurableLocalQueues();
             options.ConfigureAgents();
+            options.ConfigureSandbox();
 
             // Routing between modules, in one place.
             options.PublishMessage<RunRequested>().ToLocalQueue(AgentsModule.RunsQueue);
+            options.PublishMessage<SessionRemoved>().ToLocalQueue(SandboxModule.Queue);
+            options.PublishMessage<RunCancellationRequested>().ToLocalQueue(AgentsModule.RunControlQueue);
         });
         return builder;
     }

@@ -9,6 +9,8 @@ window.conclave = {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         box.form?.requestSubmit();
+      } else if (e.key === "Escape") {
+        document.getElementById("stop-run")?.click();
       }
     });
     box.focus();
@@ -23,5 +25,49 @@ window.conclave = {
       list.dataset.scrolled = "1";
       page.scrollTop = page.scrollHeight;
     }
+  },
+  // Uploads files chosen in the picker or dropped on the zone; the component gets the progress.
+  bindUploads(zone, picker, url, component) {
+    if (!zone || zone.dataset.bound) return;
+    zone.dataset.bound = "1";
+    const start = (files) => {
+      if (files.length > 0 && !picker.disabled) conclave.uploadFiles(url, files, component);
+    };
+    picker.addEventListener("change", () => {
+      const files = Array.from(picker.files);
+      picker.value = "";
+      start(files);
+    });
+    zone.addEventListener("dragover", (e) => {
+      e.preventDefault();
+      zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      zone.classList.remove("dragging");
+      start(Array.from(e.dataTransfer?.files ?? []));
+    });
+  },
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  uploadFiles(url, files, component) {
+    const form = new FormData();
+    for (const file of files) form.append("files", file, file.name);
+    // The page may have been left mid-upload: its component is gone, the upload still finishes.
+    const report = (method, ...args) => component.invokeMethodAsync(method, ...args).catch(() => {});
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Accept", "application/json");
+    let reported = 0;
+    xhr.upload.onprogress = (e) => {
+      // At most ~10 reports a second reach the server.
+      if (!e.lengthComputable || performance.now() - reported < 100) return;
+      reported = performance.now();
+      report("UploadProgress", e.loaded, e.total);
+    };
+    xhr.onload = () => report("UploadFinished", xhr.status, xhr.responseText);
+    xhr.onerror = () => report("UploadFinished", 0, "");
+    report("UploadStarted", files.map((f) => f.name), files.reduce((n, f) => n + f.size, 0));
+    xhr.send(form);
   },
 };

@@ -1,20 +1,26 @@
+using Conclave.Sandbox.Api;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
 using Conclave.Sandbox.Telemetry;
 using Conclave.Sandbox.Tools;
 using Conclave.Sandbox.Workspaces;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Wolverine;
 
 namespace Conclave.Sandbox;
 
 /// <summary>The Sandbox module: untrusted Python in one locked-down container per session, and the session's files.</summary>
 public static class SandboxModule
 {
+    /// <summary>The durable local queue the module's messages (session removals) are handled from.</summary>
+    public const string Queue = "sandbox";
+
     public static IServiceCollection AddSandboxModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SandboxOptions>()
@@ -41,6 +47,22 @@ public static class SandboxModule
         services.AddSingleton<ISandboxTools, SandboxTools>();
         services.AddSingleton<SandboxJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<SandboxJanitor>());
+        services.AddSingleton<MultipartUpload>();
+        services.AddExceptionHandler<SandboxProblems>();
         return services;
+    }
+
+    public static WolverineOptions ConfigureSandbox(this WolverineOptions options)
+    {
+        options.Discovery.IncludeAssembly(typeof(SandboxModule).Assembly);
+        options.LocalQueue(Queue).UseDurableInbox();
+        return options;
+    }
+
+    /// <summary>The session files API: /api/v1/sessions/{sessionId}/files.</summary>
+    public static IEndpointRouteBuilder MapSandboxModule(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapFileEndpoints();
+        return endpoints;
     }
 }

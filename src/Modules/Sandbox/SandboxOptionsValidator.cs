@@ -22,6 +22,7 @@ internal sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         Require(failures, o.MaxOutputBytes is >= 1024 and <= 16 * 1024 * 1024, "MaxOutputBytes must be between 1 KiB and 16 MiB.");
         Require(failures, o.MaxCodeBytes is >= 1024 and <= 16 * 1024 * 1024, "MaxCodeBytes must be between 1 KiB and 16 MiB.");
         Require(failures, o.WorkspaceQuotaBytes >= 1024 * 1024, "WorkspaceQuotaBytes must be at least 1 MiB.");
+        Require(failures, o.MaxUploadBytes >= 1024, "MaxUploadBytes must be at least 1 KiB.");
         Require(failures, o.IdleTimeout >= TimeSpan.FromSeconds(1), "IdleTimeout must be at least 1 second.");
         Require(failures, o.WarmPoolSize is >= 0 and <= 64, "WarmPoolSize must be between 0 and 64.");
         Require(failures, o.MaxContainers >= 1 && o.MaxContainers >= o.WarmPoolSize, "MaxContainers must be at least 1 and at least WarmPoolSize.");

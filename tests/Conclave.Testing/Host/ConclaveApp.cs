@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Conclave.Sessions.Contracts;
@@ -34,6 +35,15 @@ public class ConclaveApp : IAsyncLifetime
 
     public const string ProviderKey = "sk-test-0123456789abcdefghijklmnop";
 
+    /// <summary>The largest upload the Host accepts in tests (small, so a test can exceed it cheaply).</summary>
+    public const long MaxUploadBytes = 1024 * 1024;
+
+    /// <summary>This Host's sandbox node id: its containers are its own ("tests-" marks a test node's leftovers).</summary>
+    public string SandboxNodeId { get; } = "tests-host-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The folder holding one workspace folder per session, removed when the fixture is disposed.</summary>
+    public string WorkspaceRoot { get; } = Path.Combine(Path.GetTempPath(), "conclave-host-tests", Guid.NewGuid().ToString("N"));
+
     private readonly PostgresFixture _postgres = new();
     private WebApplicationFactory<Program>? _factory;
 
@@ -68,6 +78,11 @@ public class ConclaveApp : IAsyncLifetime
                 ["Conclave:Models:Default:ApiKey"] = ProviderKey,
                 ["Conclave:Models:Default:MaxRetries"] = "1",
                 ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
+                // Real containers (Podman), but none started ahead: tests that execute code start their own.
+                ["Conclave:Sandbox:WarmPoolSize"] = "0",
+                ["Conclave:Sandbox:NodeId"] = SandboxNodeId,
+                ["Conclave:Sandbox:WorkspaceRoot"] = WorkspaceRoot,
+                ["Conclave:Sandbox:MaxUploadBytes"] = MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
             };
             foreach (var (key, value) in settings)
             {
@@ -106,6 +121,10 @@ public class ConclaveApp : IAsyncLifetime
         }
 
         await _postgres.DisposeAsync();
+        if (Directory.Exists(WorkspaceRoot))
+        {
+            Directory.Delete(WorkspaceRoot, recursive: true);
+        }
     }
 
     /// <summary>src/Host of this checkout, found from the running binary (tests and benchmarks alike).</summary>
@@ -162,7 +181,7 @@ public class ConclaveApp : IAsyncLifetime
     public Task<SessionEvent> WaitForRunEndAsync(Guid sessionId, Guid runId, TimeSpan? timeout = null) =>
         WaitForEventAsync<object>(
             sessionId,
-            e => e is RunCompleted c && c.RunId == runId || e is RunFailed f && f.RunId == runId,
+            e => e is RunCompleted c && c.RunId == runId || e is RunFailed f && f.RunId == runId || e is RunCancelled x && x.RunId == runId,
             timeout);
 
     public async Task<IReadOnlyList<SessionEvent>> EventsAsync(Guid sessionId) =>

@@ -44,6 +44,9 @@ public sealed class SandboxOptions
     /// <summary>Total size of a session's files.</summary>
     public long WorkspaceQuotaBytes { get; set; } = 200L * 1024 * 1024;
 
+    /// <summary>Largest request body one upload (all its files together) may have; larger uploads get 413 and store nothing.</summary>
+    public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
     /// <summary>A session's container is removed after this long without use; its files stay.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -48,4 +48,7 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Finished an interrupted claim of a warm workspace for session {SessionId}")]
     public static partial void ClaimRecovered(ILogger logger, Guid sessionId);
+
+    [LoggerMessage(16, LogLevel.Information, "Uploaded {FileCount} files ({Bytes} bytes) to session {SessionId}")]
+    public static partial void FilesUploaded(ILogger logger, Guid sessionId, int fileCount, long bytes);
 }
