@@ -22,9 +22,10 @@ step() {
 # Podman's configuration (runtime, cgroup manager) comes from scripts/podman.sh when present;
 # an image name given by the caller wins over the one recorded there.
 requested_image=${Conclave__Sandbox__Image:-}
-if [[ -f "$repo/.data/env.sh" ]]; then
+data="${CONCLAVE_DATA:-$repo/.data}"
+if [[ -f "$data/env.sh" ]]; then
   # shellcheck disable=SC1091
-  source "$repo/.data/env.sh"
+  source "$data/env.sh"
 elif [[ -x "$repo/scripts/podman.sh" ]]; then
   eval "$("$repo/scripts/podman.sh" env)"
 fi
@@ -52,8 +53,8 @@ need mmdebstrap mmdebstrap
 
 # One build at a time (CI steps and engineers may call this concurrently); the waiter then
 # finds the image up to date.
-mkdir -p "$repo/.data/cache"
-exec 9>"$repo/.data/cache/sandbox-image.lock"
+mkdir -p "$data/cache"
+exec 9>"$data/cache/sandbox-image.lock"
 if ! flock -n 9; then
   step "another sandbox-image.sh is running; waiting for it"
   flock 9
@@ -76,7 +77,7 @@ else
   step "building $image (inputs $inputs_hash)"
 fi
 
-cache="$repo/.data/cache"
+cache="$data/cache"
 rootfs="$cache/sandbox-rootfs-$rootfs_hash.tar"
 
 # The rootfs only depends on the package list, so a bridge change reuses it.
