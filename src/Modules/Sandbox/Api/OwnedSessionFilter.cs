@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,15 +15,10 @@ internal sealed class OwnedSessionFilter(ISessions sessions) : IEndpointFilter
     {
         var http = context.HttpContext;
         var sessionId = Guid.Parse(Convert.ToString(http.GetRouteValue("sessionId"), CultureInfo.InvariantCulture)!);
-        if (await sessions.FindAsync(OwnerId(http.User), sessionId, http.RequestAborted) is null)
+        if (await sessions.FindAsync(http.User.OwnerId(), sessionId, http.RequestAborted) is null)
         {
             throw new SessionNotFoundException(sessionId);
         }
         return await next(context);
     }
-
-    /// <summary>Read as the Sessions module reads it; endpoints require authorization, so it exists.</summary>
-    private static string OwnerId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? user.FindFirstValue("sub")
-        ?? throw new InvalidOperationException("An authenticated user has no subject claim.");
 }
