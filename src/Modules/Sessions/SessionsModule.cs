@@ -26,7 +26,8 @@ public static class SessionsModule
         services.AddSingleton<LiveHub>();
         services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<SessionStream>();
-        services.AddSingleton<ISessionLog, SessionLog>();
+        services.AddSingleton<SessionLog>();
+        services.AddSingleton<ISessionLog>(sp => sp.GetRequiredService<SessionLog>());
         services.AddSingleton<ISessionFeed, SessionFeed>();
         services.AddSingleton<ISessions, SessionCommands>();
         services.AddScoped<IRunControl, RunControl>();

@@ -15,20 +15,24 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
 
     private static readonly string ReadSql =
         $"select version, type, data from {SessionsModule.Schema}.mt_events " +
-        "where stream_id = $1 and version > $2 order by version";
+        "where stream_id = $1 and version > $2 order by version limit $3";
 
     /// <summary>
     /// Reads with one plain query and deserialises each event's JSON straight into its contract
     /// type: a catch-up of 10,000 events is an order of magnitude faster than through the full
     /// event-store pipeline, and replay speed is what a reconnecting client waits on.
     /// </summary>
-    public async Task<IReadOnlyList<SessionEvent>> ReadAsync(Guid sessionId, long afterVersion, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SessionEvent>> ReadAsync(Guid sessionId, long afterVersion, CancellationToken cancellationToken) =>
+        ReadAsync(sessionId, afterVersion, limit: long.MaxValue, cancellationToken);
+
+    /// <summary>At most <paramref name="limit"/> events after <paramref name="afterVersion"/>, in order.</summary>
+    public async Task<IReadOnlyList<SessionEvent>> ReadAsync(Guid sessionId, long afterVersion, long limit, CancellationToken cancellationToken)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellationToken);
         await using var command = new Npgsql.NpgsqlCommand(ReadSql, connection)
         {
-            Parameters = { new() { Value = sessionId }, new() { Value = afterVersion } },
+            Parameters = { new() { Value = sessionId }, new() { Value = afterVersion }, new() { Value = limit } },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<SessionEvent>();

@@ -11,7 +11,7 @@ namespace Conclave.Sessions.Model;
 /// The session use cases behind both the REST API and the UI. Validation happens before anything
 /// is appended, so bad input changes nothing.
 /// </summary>
-internal sealed class SessionCommands(IDocumentStore store, SessionStream stream, TimeProvider clock) : ISessions
+internal sealed class SessionCommands(IDocumentStore store, SessionStream stream, SessionLog log, TimeProvider clock) : ISessions
 {
     public async Task<SessionSummary> CreateAsync(string ownerId, string? title, CancellationToken cancellationToken)
     {
@@ -98,13 +98,8 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         }
 
         await RequireAsync(ownerId, sessionId, cancellationToken);
-        await using var session = store.QuerySession();
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamId == sessionId && e.Version > afterVersion)
-            .OrderBy(e => e.Version)
-            .Take(limit + 1)
-            .ToListAsync(cancellationToken);
-        var page = events.Take(limit).ToSessionEvents();
+        var events = await log.ReadAsync(sessionId, afterVersion, limit + 1, cancellationToken);
+        var page = events.Take(limit).ToList();
         return new EventPage(page, page.Count > 0 ? page[^1].Version : afterVersion, events.Count > limit);
     }
 
