@@ -1,5 +1,7 @@
 using Conclave.Agents.Providers;
+using Conclave.Agents.Contracts;
 using Conclave.Agents.Runs;
+using Conclave.Agents.Teams;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,6 +27,8 @@ public static class AgentsModule
         // Streams can last minutes; the idle timeout is enforced per read by the SDK's network timeout.
         services.AddHttpClient(ChatModels.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<ChatModels>();
+        services.AddSingleton<ProviderResolver>();
+        services.AddSingleton<ITeams, TeamStore>();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton(sp => new RunOrchestrator(
             sp.GetRequiredService<Conclave.Sessions.Contracts.ISessionLog>(),

@@ -10,6 +10,10 @@ public sealed class ModelProviderOptions
 {
     public const string Section = "Conclave:Models:Default";
 
+    /// <summary>How the provider is named to users (in failures and usage).</summary>
+    [Required, MinLength(1)]
+    public string Name { get; set; } = "Default provider";
+
     [Required]
     public Uri BaseUrl { get; set; } = new("http://localhost:11434/v1/");
 
@@ -26,4 +30,12 @@ public sealed class ModelProviderOptions
     /// <summary>Attempts for 429 and 5xx answers, honouring Retry-After.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
+
+    /// <summary>US dollars per million prompt tokens; unset means costs show as unknown.</summary>
+    [Range(typeof(decimal), "0", "100000")]
+    public decimal? InputPricePerMillion { get; set; }
+
+    /// <summary>US dollars per million completion tokens; unset means costs show as unknown.</summary>
+    [Range(typeof(decimal), "0", "100000")]
+    public decimal? OutputPricePerMillion { get; set; }
 }

@@ -10,4 +10,10 @@ public interface ISessionLog
 
     /// <summary>Appends the events in order and returns the version of the last one.</summary>
     Task<long> AppendAsync(Guid sessionId, IReadOnlyList<object> events, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends a step of a run, only while the run has not ended (checked atomically with the
+    /// append): throws <see cref="RunAlreadyEndedException"/> when it was stopped, superseded or reaped.
+    /// </summary>
+    Task<long> AppendToRunAsync(Guid sessionId, Guid runId, IReadOnlyList<object> events, CancellationToken cancellationToken);
 }

@@ -16,7 +16,21 @@ public interface ISessions
 
     Task DeleteAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken);
 
-    Task<PostedMessage> PostMessageAsync(string ownerId, Guid sessionId, string text, CancellationToken cancellationToken);
+    /// <summary>Sets the team for the session's next runs. The caller has checked the team is the owner's (or built in).</summary>
+    Task<SessionSummary> ChooseTeamAsync(string ownerId, Guid sessionId, Guid teamId, string teamName, CancellationToken cancellationToken);
+
+    /// <summary>Posts a message and queues a run for it, with optional overrides of the team's limits.</summary>
+    Task<PostedMessage> PostMessageAsync(string ownerId, Guid sessionId, string text, RunOverrides? limits, CancellationToken cancellationToken);
+
+    Task<PostedMessage> PostMessageAsync(string ownerId, Guid sessionId, string text, CancellationToken cancellationToken) =>
+        PostMessageAsync(ownerId, sessionId, text, null, cancellationToken);
+
+    /// <summary>
+    /// Replaces the session's last user message: what followed it is superseded (a run still going
+    /// is cancelled) and a new run starts on the edited history. Throws
+    /// <see cref="SessionValidationException"/> when <paramref name="messageId"/> is not the last user message.
+    /// </summary>
+    Task<PostedMessage> EditLastMessageAsync(string ownerId, Guid sessionId, Guid messageId, string text, CancellationToken cancellationToken);
 
     /// <summary>A page of events after <paramref name="afterVersion"/>.</summary>
     Task<EventPage> ReadEventsAsync(string ownerId, Guid sessionId, long afterVersion, int limit, CancellationToken cancellationToken);

@@ -1,7 +1,7 @@
 namespace Conclave.Sessions.Contracts;
 
 // The events of a session stream: everything a user sees in the timeline is one of these.
-// Their type names are stored identities; rename only with an upcaster.
+// Their type names are stored identities; rename only with an upcaster. New fields go last, with defaults.
 
 public sealed record SessionStarted(Guid SessionId, string OwnerId, string Title, DateTimeOffset At) : ITimelineEvent;
 
@@ -9,12 +9,33 @@ public sealed record SessionRenamed(string Title, DateTimeOffset At) : ITimeline
 
 public sealed record SessionDeleted(DateTimeOffset At) : ITimelineEvent;
 
+/// <summary>The session's team for the runs that follow.</summary>
+public sealed record SessionTeamChanged(Guid TeamId, string TeamName, DateTimeOffset At) : ITimelineEvent;
+
 public sealed record UserMessagePosted(Guid MessageId, string AuthorId, string Text, DateTimeOffset At) : ITimelineEvent;
 
-public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At) : ITimelineEvent;
+/// <summary>
+/// The last user message, edited: it and everything after it (<see cref="SupersededFromVersion"/> on)
+/// are superseded, kept in the log but out of the conversation; a new run starts on the edited history.
+/// </summary>
+public sealed record UserMessageEdited(
+    Guid MessageId,
+    Guid ReplacesMessageId,
+    long SupersededFromVersion,
+    string AuthorId,
+    string Text,
+    DateTimeOffset At) : ITimelineEvent;
 
-public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At) : ITimelineEvent;
+/// <param name="Limits">Overrides of the team's limits for this run.</param>
+public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, string? OwnerId = null, RunOverrides? Limits = null) : ITimelineEvent;
 
+/// <summary>Overrides of a team's limits for one run (null keeps the team's).</summary>
+public sealed record RunOverrides(int? MaxTurns = null, long? MaxTokens = null, decimal? MaxCost = null, TimeSpan? MaxDuration = null);
+
+/// <param name="Team">The team's name at the start, for display.</param>
+public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At, string? Team = null) : ITimelineEvent;
+
+/// <param name="Cost">US dollars, from the provider's prices; null when a price is not configured (unknown, not zero).</param>
 public sealed record AgentMessageCompleted(
     Guid RunId,
     Guid MessageId,
@@ -22,13 +43,59 @@ public sealed record AgentMessageCompleted(
     string Text,
     string Model,
     TokenUsage Usage,
+    DateTimeOffset At,
+    decimal? Cost = null,
+    string? Provider = null) : ITimelineEvent;
+
+/// <summary>The model chose the next speaker (model-selected teams); recorded for its usage and cost.</summary>
+public sealed record SpeakerSelected(Guid RunId, string Agent, string Model, TokenUsage Usage, DateTimeOffset At, decimal? Cost = null) : ITimelineEvent;
+
+/// <summary>An agent asked for a tool; part of the same step as the message that asked.</summary>
+/// <param name="CallId">The provider's tool call id, unique in the run.</param>
+/// <param name="Arguments">The arguments as the model sent them (JSON, possibly malformed).</param>
+public sealed record ToolCallRequested(Guid RunId, string CallId, Guid MessageId, string Agent, string Tool, string Arguments, DateTimeOffset At) : ITimelineEvent;
+
+/// <param name="Output">What the agent is told (plain text).</param>
+/// <param name="Images">Workspace-relative paths of images the tool produced.</param>
+public sealed record ToolCallCompleted(
+    Guid RunId,
+    string CallId,
+    string Agent,
+    string Tool,
+    string Output,
+    ToolOutcome Outcome,
+    IReadOnlyList<string> Images,
+    TimeSpan Duration,
     DateTimeOffset At) : ITimelineEvent;
 
-public sealed record RunCompleted(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+public enum ToolOutcome
+{
+    /// <summary>The tool ran and did what was asked.</summary>
+    Ok,
+
+    /// <summary>The tool ran and reported a failure the agent can fix (a Python error, a missing file).</summary>
+    Error,
+
+    /// <summary>The call named a tool that does not exist or had arguments that do not parse: the output corrects the agent.</summary>
+    Rejected,
+}
+
+public sealed record RunCompleted(Guid RunId, DateTimeOffset At, string? Reason = null) : ITimelineEvent;
 
 public sealed record RunFailed(Guid RunId, string Reason, bool Orphaned, DateTimeOffset At) : ITimelineEvent;
 
-public sealed record TokenUsage(int PromptTokens, int CompletionTokens)
+/// <summary>The user asked to pause; the run pauses at its next step boundary.</summary>
+public sealed record RunPauseRequested(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+
+public sealed record RunPaused(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+
+public sealed record RunResumed(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+
+/// <summary>The reaper found the run's lease stale (its node died) and queued it again.</summary>
+public sealed record RunRequeued(Guid RunId, int Attempt, string Reason, DateTimeOffset At) : ITimelineEvent;
+
+/// <param name="Estimated">True when the provider reported no usage and the counts are estimated from the text.</param>
+public sealed record TokenUsage(int PromptTokens, int CompletionTokens, bool Estimated = false)
 {
     public static readonly TokenUsage None = new(0, 0);
 

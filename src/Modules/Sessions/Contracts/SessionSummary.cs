@@ -13,6 +13,20 @@ public sealed record SessionSummary
     public RunStatus LastRunStatus { get; init; } = RunStatus.None;
     public long PromptTokens { get; init; }
     public long CompletionTokens { get; init; }
+
+    /// <summary>US dollars of the messages whose price was known; see <see cref="UnpricedMessages"/>.</summary>
+    public decimal Cost { get; init; }
+
+    /// <summary>Messages whose cost is unknown (their provider has no price): when above 0, <see cref="Cost"/> is a lower bound.</summary>
+    public int UnpricedMessages { get; init; }
+
+    /// <summary>The team for the next runs; null means the default (the built-in Assistant).</summary>
+    public Guid? TeamId { get; init; }
+
+    public string? TeamName { get; init; }
+
+    /// <summary>The last run, whose status <see cref="LastRunStatus"/> is.</summary>
+    public Guid? LastRunId { get; init; }
     public bool Deleted { get; init; }
 }
 
@@ -21,6 +35,7 @@ public enum RunStatus
     None,
     Queued,
     Running,
+    Paused,
     Completed,
     Failed,
     Cancelled,

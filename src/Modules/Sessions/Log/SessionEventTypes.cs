@@ -12,5 +12,7 @@ internal static class SessionEventTypes
     {
         typeof(SessionStarted), typeof(SessionRenamed), typeof(SessionDeleted), typeof(UserMessagePosted),
         typeof(RunQueued), typeof(RunStarted), typeof(AgentMessageCompleted), typeof(RunCompleted), typeof(RunFailed), typeof(RunCancelled),
+        typeof(SessionTeamChanged), typeof(UserMessageEdited), typeof(SpeakerSelected), typeof(ToolCallRequested), typeof(ToolCallCompleted),
+        typeof(RunPauseRequested), typeof(RunPaused), typeof(RunResumed), typeof(RunRequeued),
     }.ToDictionary(t => t.Name);
 }

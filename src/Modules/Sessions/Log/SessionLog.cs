@@ -57,4 +57,10 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
         var committed = await stream.AppendAsync(sessionId, events, cancellationToken);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
+
+    public async Task<long> AppendToRunAsync(Guid sessionId, Guid runId, IReadOnlyList<object> events, CancellationToken cancellationToken)
+    {
+        var committed = await stream.AppendAsync(sessionId, events, cancellationToken, whileRunActive: runId);
+        return committed.Count == 0 ? 0 : committed[^1].Version;
+    }
 }

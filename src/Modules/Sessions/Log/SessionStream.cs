@@ -34,7 +34,8 @@ internal sealed class SessionStream(
         IReadOnlyList<object> events,
         CancellationToken cancellationToken,
         bool start = false,
-        Func<IDocumentSession, IServiceProvider, Task>? enlist = null)
+        Func<IDocumentSession, IServiceProvider, Task>? enlist = null,
+        Guid? whileRunActive = null)
     {
         if (events.Count == 0)
         {
@@ -55,6 +56,11 @@ internal sealed class SessionStream(
             else
             {
                 current = await CurrentVersionAsync(session, sessionId, cancellationToken);
+                if (whileRunActive is { } runId && await RunEndedAsync(session, sessionId, runId, cancellationToken))
+                {
+                    throw new RunAlreadyEndedException(runId);
+                }
+
                 session.Events.Append(sessionId, current + events.Count, events);
             }
 
@@ -93,6 +99,20 @@ internal sealed class SessionStream(
         var state = await session.Events.FetchStreamStateAsync(sessionId, cancellationToken)
             ?? throw new SessionNotFoundException(sessionId);
         return state.Version;
+    }
+
+    private static readonly string RunEndedSql =
+        $"select exists (select 1 from {SessionsModule.Schema}.mt_events where stream_id = ? " +
+        "and type in ('RunCompleted', 'RunFailed', 'RunCancelled') and data ->> 'RunId' = ?)";
+
+    /// <summary>
+    /// Under the stream lock, and again on every retry after another writer moved the stream on,
+    /// so a run's step never lands after its end.
+    /// </summary>
+    private static async Task<bool> RunEndedAsync(IDocumentSession session, Guid sessionId, Guid runId, CancellationToken cancellationToken)
+    {
+        var ended = await session.QueryAsync<bool>(RunEndedSql, cancellationToken, sessionId, runId.ToString());
+        return ended.Count > 0 && ended[0];
     }
 
     private static bool IsConcurrencyConflict(Exception e) =>

@@ -31,18 +31,43 @@ internal sealed partial class SessionSummaryProjection : EventProjection
     public void Project(IEvent<UserMessagePosted> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.MessageCount).Set(s => s.UpdatedAt, e.Data.At);
 
+    public void Project(IEvent<SessionTeamChanged> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.TeamId, e.Data.TeamId).Set(s => s.TeamName, e.Data.TeamName).Set(s => s.UpdatedAt, e.Data.At);
+
+    public void Project(IEvent<UserMessageEdited> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.UpdatedAt, e.Data.At);
+
     public void Project(IEvent<RunQueued> e, IDocumentOperations ops) =>
-        ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.RunCount)
+        ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.RunCount).Set(s => s.LastRunId, e.Data.RunId)
             .Set(s => s.LastRunStatus, RunStatus.Queued).Set(s => s.UpdatedAt, e.Data.At);
+
+    public void Project(IEvent<SpeakerSelected> e, IDocumentOperations ops) =>
+        Usage(ops.Patch<SessionSummary>(e.StreamId), e.Data.Usage, e.Data.Cost);
+
+    public void Project(IEvent<RunPaused> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Paused).Set(s => s.UpdatedAt, e.Data.At);
+
+    public void Project(IEvent<RunResumed> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Queued).Set(s => s.UpdatedAt, e.Data.At);
 
     public void Project(IEvent<RunStarted> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Running);
 
     public void Project(IEvent<AgentMessageCompleted> e, IDocumentOperations ops) =>
-        ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.MessageCount)
-            .Increment(s => s.PromptTokens, e.Data.Usage.PromptTokens)
-            .Increment(s => s.CompletionTokens, e.Data.Usage.CompletionTokens)
-            .Set(s => s.UpdatedAt, e.Data.At);
+        Usage(ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.MessageCount).Set(s => s.UpdatedAt, e.Data.At), e.Data.Usage, e.Data.Cost);
+
+    private static void Usage(IPatchExpression<SessionSummary> patch, TokenUsage usage, decimal? cost)
+    {
+        patch.Increment(s => s.PromptTokens, usage.PromptTokens).Increment(s => s.CompletionTokens, usage.CompletionTokens);
+        if (cost is { } known)
+        {
+            patch.Increment(s => s.Cost, known);
+        }
+        else if (usage.TotalTokens > 0)
+        {
+            patch.Increment(s => s.UnpricedMessages);
+        }
+    }
 
     public void Project(IEvent<RunCompleted> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Completed).Set(s => s.UpdatedAt, e.Data.At);

@@ -63,9 +63,18 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
             });
     }
 
-    public async Task<PostedMessage> PostMessageAsync(string ownerId, Guid sessionId, string text, CancellationToken cancellationToken)
+    public async Task<SessionSummary> ChooseTeamAsync(string ownerId, Guid sessionId, Guid teamId, string teamName, CancellationToken cancellationToken)
+    {
+        await RequireAsync(ownerId, sessionId, cancellationToken);
+        await stream.AppendAsync(sessionId, [new SessionTeamChanged(teamId, teamName, clock.GetUtcNow())], cancellationToken);
+        return await RequireAsync(ownerId, sessionId, cancellationToken);
+    }
+
+    public async Task<PostedMessage> PostMessageAsync(
+        string ownerId, Guid sessionId, string text, RunOverrides? limits, CancellationToken cancellationToken)
     {
         ValidateMessage(text);
+        ValidateLimits(limits);
         await RequireAsync(ownerId, sessionId, cancellationToken);
 
         var now = clock.GetUtcNow();
@@ -73,16 +82,59 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         var runId = Guid.CreateVersion7();
         var committed = await stream.AppendAsync(
             sessionId,
-            [new UserMessagePosted(messageId, ownerId, text, now), new RunQueued(runId, messageId, now)],
+            [new UserMessagePosted(messageId, ownerId, text, now), new RunQueued(runId, messageId, now, ownerId, limits)],
+            cancellationToken,
+            enlist: (session, services) => SendRunAsync(session, services, new RunRequested(sessionId, runId, ownerId)));
+        return new PostedMessage(sessionId, messageId, runId, committed[^1].Version);
+    }
+
+    public async Task<PostedMessage> EditLastMessageAsync(
+        string ownerId, Guid sessionId, Guid messageId, string text, CancellationToken cancellationToken)
+    {
+        ValidateMessage(text);
+        await RequireAsync(ownerId, sessionId, cancellationToken);
+        var history = await log.ReadAsync(sessionId, 0, int.MaxValue, cancellationToken);
+        var last = Conversation.LastUserMessage(history)
+            ?? throw new SessionValidationException("messageId", "The session has no message to edit.");
+        if (last.MessageId != messageId)
+        {
+            throw new SessionValidationException("messageId", "Only the last message of the session can be edited.");
+        }
+
+        var now = clock.GetUtcNow();
+        var events = new List<object>();
+        var activeRuns = Conversation.ActiveRuns(history);
+        // A run still working on the old message is superseded with it: ended in the log here, stopped on its node below.
+        events.AddRange(activeRuns.Select(runId => new RunCancelled(runId, SupersededByEdit, now)));
+        var editedId = Guid.CreateVersion7();
+        var newRunId = Guid.CreateVersion7();
+        var limits = history.Select(e => e.Data).OfType<RunQueued>().LastOrDefault(q => q.MessageId == last.MessageId)?.Limits;
+        events.Add(new UserMessageEdited(editedId, last.MessageId, last.Version, ownerId, text, now));
+        events.Add(new RunQueued(newRunId, editedId, now, ownerId, limits));
+        var committed = await stream.AppendAsync(
+            sessionId,
+            events,
             cancellationToken,
             enlist: async (session, services) =>
             {
-                // The run request commits with the events or not at all (transactional outbox).
+                await SendRunAsync(session, services, new RunRequested(sessionId, newRunId, ownerId));
                 var outbox = services.GetRequiredService<IMartenOutbox>();
-                outbox.Enroll(session);
-                await outbox.SendAsync(new RunRequested(sessionId, runId, ownerId));
+                foreach (var runId in activeRuns)
+                {
+                    await outbox.PublishAsync(new RunCancellationRequested(sessionId, runId));
+                }
             });
-        return new PostedMessage(sessionId, messageId, runId, committed[^1].Version);
+        return new PostedMessage(sessionId, editedId, newRunId, committed[^1].Version);
+    }
+
+    public const string SupersededByEdit = "Superseded: the message it answered was edited.";
+
+    /// <summary>The run request commits with the events or not at all (transactional outbox).</summary>
+    private static async Task SendRunAsync(IDocumentSession session, IServiceProvider services, RunRequested request)
+    {
+        var outbox = services.GetRequiredService<IMartenOutbox>();
+        outbox.Enroll(session);
+        await outbox.SendAsync(request);
     }
 
     public async Task<EventPage> ReadEventsAsync(string ownerId, Guid sessionId, long afterVersion, int limit, CancellationToken cancellationToken)
@@ -105,6 +157,34 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
 
     private async Task<SessionSummary> RequireAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken) =>
         await FindAsync(ownerId, sessionId, cancellationToken) ?? throw new SessionNotFoundException(sessionId);
+
+    private static void ValidateLimits(RunOverrides? limits)
+    {
+        if (limits is null)
+        {
+            return;
+        }
+
+        if (limits.MaxTurns is < 1 or > 1000)
+        {
+            throw new SessionValidationException("maxTurns", "'maxTurns' must be between 1 and 1000.");
+        }
+
+        if (limits.MaxTokens is < 1)
+        {
+            throw new SessionValidationException("maxTokens", "'maxTokens' must be at least 1.");
+        }
+
+        if (limits.MaxCost is <= 0)
+        {
+            throw new SessionValidationException("maxCost", "'maxCost' must be more than 0 (US dollars).");
+        }
+
+        if (limits.MaxDuration is { } d && (d < TimeSpan.FromSeconds(1) || d > TimeSpan.FromDays(1)))
+        {
+            throw new SessionValidationException("maxDuration", "'maxDuration' must be between 1 second and 1 day.");
+        }
+    }
 
     private static string ValidTitle(string title)
     {
