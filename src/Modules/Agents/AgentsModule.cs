@@ -2,6 +2,8 @@ using Conclave.Agents.Providers;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Runs;
 using Conclave.Agents.Teams;
+using Conclave.Agents.Tools;
+using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,10 +32,15 @@ public static class AgentsModule
         services.AddSingleton<ProviderResolver>();
         services.AddSingleton<ITeams, TeamStore>();
         services.AddSingleton<ActiveRuns>();
+        services.AddSingleton<ToolRegistry>();
         services.AddSingleton(sp => new RunOrchestrator(
-            sp.GetRequiredService<Conclave.Sessions.Contracts.ISessionLog>(),
-            sp.GetRequiredService<Conclave.Sessions.Contracts.ITokenStream>(),
+            sp.GetRequiredService<ISessionLog>(),
+            sp.GetRequiredService<ITokenStream>(),
             sp.GetRequiredService<ChatModels>(),
+            sp.GetRequiredService<ProviderResolver>(),
+            sp.GetRequiredService<ITeams>(),
+            sp.GetRequiredService<ToolRegistry>(),
+            sp.GetRequiredService<IRunLeases>(),
             sp.GetRequiredService<ActiveRuns>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));

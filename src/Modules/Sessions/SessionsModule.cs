@@ -3,6 +3,7 @@ using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Live;
 using Conclave.Sessions.Log;
 using Conclave.Sessions.Model;
+using Conclave.Sessions.Runs;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -31,6 +32,11 @@ public static class SessionsModule
         services.AddSingleton<ISessionFeed, SessionFeed>();
         services.AddSingleton<ISessions, SessionCommands>();
         services.AddScoped<IRunControl, RunControl>();
+        services.AddOptions<RunLeaseOptions>().BindConfiguration(RunLeaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RunLeases>();
+        services.AddSingleton<IRunLeases>(sp => sp.GetRequiredService<RunLeases>());
+        services.AddSingleton<RunReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunReaper>());
         services.AddExceptionHandler<SessionProblems>();
         return services;
     }
@@ -47,6 +53,7 @@ public static class SessionsModule
 
         options.Schema.For<SessionSummary>().DatabaseSchemaName(Schema).Index(s => s.OwnerId);
         options.Projections.Add(new SessionSummaryProjection(), ProjectionLifecycle.Inline);
+        options.Schema.For<RunLease>().DatabaseSchemaName(Schema).UseOptimisticConcurrency(true).Index(l => l.HeartbeatAt);
         return options;
     }
 

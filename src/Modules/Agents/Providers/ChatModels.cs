@@ -1,23 +1,19 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Microsoft.SemanticKernel.Connectors.OpenAI;
 using OpenAI;
 
 namespace Conclave.Agents.Providers;
 
-/// <summary>Builds Semantic Kernel chat services for the configured OpenAI-compatible provider.</summary>
-internal sealed class ChatModels(IHttpClientFactory httpClients, IOptionsMonitor<ModelProviderOptions> options, ILoggerFactory loggers)
+/// <summary>Builds Semantic Kernel chat services for OpenAI-compatible providers, over the module's HttpClient.</summary>
+internal sealed class ChatModels(IHttpClientFactory httpClients, ILoggerFactory loggers)
 {
     public const string HttpClientName = "model-provider";
 
-    public ModelProviderOptions Current => options.CurrentValue;
-
-    public IChatCompletionService Create()
+    public IChatCompletionService Create(ResolvedProvider provider)
     {
-        var provider = options.CurrentValue;
         var client = new OpenAIClient(
             // A keyless endpoint (a local Ollama) still needs a credential object; it ignores the value.
             new ApiKeyCredential(string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey),

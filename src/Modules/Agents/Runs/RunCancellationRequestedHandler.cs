@@ -13,10 +13,13 @@ public static class RunCancellationRequestedHandler
             return;
         }
 
-        var history = await log.ReadAsync(message.SessionId, 0, cancellationToken);
-        if (RunHistory.IsActive(history, message.RunId))
+        try
         {
-            await log.AppendAsync(message.SessionId, [new RunCancelled(message.RunId, RunOrchestrator.StoppedByUser, clock.GetUtcNow())], cancellationToken);
+            await log.AppendToRunAsync(message.SessionId, message.RunId, [new RunCancelled(message.RunId, RunReasons.StoppedByUser, clock.GetUtcNow())], cancellationToken);
+        }
+        catch (RunAlreadyEndedException)
+        {
+            // Ended meanwhile (or superseded by an edit, which ends it itself).
         }
 
         // The run may have started here between the first look and the append.

@@ -1,43 +1,61 @@
-using System.Text;
+using System.Diagnostics;
+using System.Text.Json;
+using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
+using Conclave.Agents.Teams;
+using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Logging;
-using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
-using OpenAI.Chat;
 
 namespace Conclave.Agents.Runs;
 
 /// <summary>
-/// Executes a run: rebuilds the conversation from the session log, streams the agent's answer
-/// (deltas live, never persisted), then appends the completed message and the run's outcome.
-/// Runs in the background (a durable message handler), never in a request or a UI circuit.
+/// Executes a run as a loop of persisted steps: choose the speaker, stream its message (deltas live,
+/// never persisted), append the message with the tool calls it asked for, check and execute each call
+/// and append its result, then check termination. Every decision is made from the session log, so a
+/// run stopped by a crash, a lost node or a pause continues from its last step and no step is applied
+/// twice. Runs in the background (a durable message handler) holding a lease it renews.
 /// </summary>
 public sealed class RunOrchestrator
 {
-    internal const string AssistantName = "Assistant";
-
-    public const string StoppedByUser = "Stopped by the user.";
-
-    internal const string AssistantPrompt =
-        "You are Assistant, a helpful AI agent in Conclave. Answer clearly; use Markdown (tables, code blocks) where it helps. " +
-        "You have no tools in this team.";
+    /// <summary>Repeats of one tool call (same arguments), one message, or corrected calls that end a run.</summary>
+    internal const int RepeatLimit = 3;
 
     private readonly ISessionLog _log;
     private readonly ITokenStream _tokens;
     private readonly ChatModels _models;
+    private readonly ProviderResolver _providers;
+    private readonly ITeams _teams;
+    private readonly ToolRegistry _tools;
+    private readonly IRunLeases _leases;
+    private readonly ActiveRuns _active;
     private readonly TimeProvider _clock;
     private readonly ILogger<RunOrchestrator> _logger;
-    private readonly ActiveRuns _active;
-    private readonly string _nodeId = Environment.MachineName + ":" + Environment.ProcessId;
+
+    /// <summary>This process, as a lease holder: a restarted Host is a new node.</summary>
+    internal string NodeId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     internal RunOrchestrator(
-        ISessionLog log, ITokenStream tokens, ChatModels models, ActiveRuns active, TimeProvider clock, ILogger<RunOrchestrator> logger)
+        ISessionLog log,
+        ITokenStream tokens,
+        ChatModels models,
+        ProviderResolver providers,
+        ITeams teams,
+        ToolRegistry tools,
+        IRunLeases leases,
+        ActiveRuns active,
+        TimeProvider clock,
+        ILogger<RunOrchestrator> logger)
     {
-        _active = active;
         _log = log;
         _tokens = tokens;
         _models = models;
+        _providers = providers;
+        _teams = teams;
+        _tools = tools;
+        _leases = leases;
+        _active = active;
         _clock = clock;
         _logger = logger;
     }
@@ -45,97 +63,419 @@ public sealed class RunOrchestrator
     public async Task ExecuteAsync(RunRequested request, CancellationToken shutdown)
     {
         // Registered before the log is read, so a stop that arrives meanwhile is never missed.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        using var stop = new CancellationTokenSource();
+        using var leaseLost = new CancellationTokenSource();
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(shutdown, stop.Token, leaseLost.Token);
         using var registration = _active.Register(request.RunId, stop);
-        var cancellationToken = stop.Token;
 
         var history = await _log.ReadAsync(request.SessionId, 0, shutdown);
-        if (!RunHistory.IsActive(history, request.RunId))
+        var status = RunHistory.StatusOf(history, request.RunId);
+        if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
         {
-            _logger.LogInformation("Run {RunId} of session {SessionId} is already finished or unknown; nothing to do", request.RunId, request.SessionId);
+            _logger.LogInformation("Run {RunId} of session {SessionId} is {Status}; nothing to do", request.RunId, request.SessionId, status);
             return;
         }
 
-        var provider = _models.Current;
+        if (!await _leases.TryAcquireAsync(request.SessionId, request.RunId, NodeId, shutdown))
+        {
+            _logger.LogInformation("Run {RunId} of session {SessionId} is held by another live node; leaving it", request.RunId, request.SessionId);
+            return;
+        }
+
+        var heartbeat = HeartbeatAsync(request.RunId, leaseLost, work.Token);
+        var run = new Run(request, history);
+        var outcome = Outcome.GoesOn;
         try
         {
-            await _log.AppendAsync(request.SessionId, [new RunStarted(request.RunId, _nodeId, _clock.GetUtcNow())], cancellationToken);
-            var reply = await StreamReplyAsync(request, ToChat(history, request.RunId), cancellationToken);
-            var now = _clock.GetUtcNow();
-            await _log.AppendAsync(
-                request.SessionId,
-                [reply with { At = now }, new RunCompleted(request.RunId, now)],
-                cancellationToken);
-            _logger.LogInformation(
-                "Run {RunId} of session {SessionId} completed: {PromptTokens} prompt and {CompletionTokens} completion tokens",
-                request.RunId, request.SessionId, reply.Usage.PromptTokens, reply.Usage.CompletionTokens);
+            outcome = await DriveAsync(run, work.Token);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !shutdown.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await RecordStopAsync(request);
+            outcome = await RecordStopAsync(run);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !shutdown.IsCancellationRequested)
         {
-            var reason = ProviderFailure.Describe(e, provider.BaseUrl);
-            _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", request.RunId, request.SessionId, reason);
-            await _log.AppendAsync(request.SessionId, [new RunFailed(request.RunId, reason, false, _clock.GetUtcNow())], CancellationToken.None);
+            _logger.LogWarning("Run {RunId} of session {SessionId} was taken over by another node; this node lets go", run.RunId, run.SessionId);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            _logger.LogInformation("Run {RunId} of session {SessionId} is handed on: this node is shutting down", run.RunId, run.SessionId);
+        }
+        catch (RunAlreadyEndedException)
+        {
+            // Stopped, superseded by an edit, or failed by the reaper while this step was under way.
+            outcome = Outcome.Ended;
+        }
+        catch (Exception e) when (!work.IsCancellationRequested)
+        {
+            var reason = e is RunFailure failure ? failure.Message : ProviderFailure.Describe(e, run.CurrentProvider ?? Unknown);
+            _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", run.RunId, run.SessionId, reason);
+            await TryEndAsync(run, new RunFailed(run.RunId, reason, false, _clock.GetUtcNow()));
+            outcome = Outcome.Ended;
+        }
+        finally
+        {
+            await work.CancelAsync();
+            await heartbeat;
+        }
+
+        if (!leaseLost.IsCancellationRequested)
+        {
+            // A run that goes on (this node shuts down) leaves its lease stale for the reaper to hand on at once.
+            await _leases.ReleaseAsync(run.RunId, NodeId, runGoesOn: outcome == Outcome.GoesOn, CancellationToken.None);
         }
     }
 
-    private async Task RecordStopAsync(RunRequested request)
+    private enum Outcome
     {
-        // The stop handler may already have ended a run it found not yet started.
-        var history = await _log.ReadAsync(request.SessionId, 0, CancellationToken.None);
-        if (RunHistory.IsActive(history, request.RunId))
-        {
-            await _log.AppendAsync(request.SessionId, [new RunCancelled(request.RunId, StoppedByUser, _clock.GetUtcNow())], CancellationToken.None);
-        }
+        /// <summary>Not finished: another node (or a later resume) takes it on.</summary>
+        GoesOn,
 
-        _logger.LogInformation("Run {RunId} of session {SessionId} was stopped by the user", request.RunId, request.SessionId);
+        /// <summary>Ended, or paused: nothing executes it until the user resumes.</summary>
+        Ended,
     }
 
-    private async Task<AgentMessageCompleted> StreamReplyAsync(RunRequested request, ChatHistory chat, CancellationToken cancellationToken)
+    private async Task<Outcome> DriveAsync(Run run, CancellationToken cancellationToken)
     {
+        var state = run.State;
+        if (state.Status == RunStatus.Pausing)
+        {
+            await AppendAsync(run, [new RunPaused(run.RunId, _clock.GetUtcNow())], cancellationToken);
+            return Outcome.Ended;
+        }
+
+        run.Team = await TeamOfAsync(run, cancellationToken);
+        await AppendAsync(
+            run,
+            [new RunStarted(run.RunId, NodeId, _clock.GetUtcNow(), run.Team.Name, state.Started ? null : JsonSerializer.Serialize(run.Team))],
+            cancellationToken);
+        await CheckPricesAsync(run, cancellationToken);
+
+        while (true)
+        {
+            state = run.State;
+            if (state.Status == RunStatus.Pausing)
+            {
+                await AppendAsync(run, [new RunPaused(run.RunId, _clock.GetUtcNow())], cancellationToken);
+                _logger.LogInformation("Run {RunId} of session {SessionId} paused", run.RunId, run.SessionId);
+                return Outcome.Ended;
+            }
+
+            if (state.PendingCalls.Count > 0)
+            {
+                await ExecuteCallAsync(run, state.PendingCalls[0], cancellationToken);
+                continue;
+            }
+
+            if (EndOf(run, state) is { } end)
+            {
+                await AppendAsync(run, [end], cancellationToken);
+                _logger.LogInformation("Run {RunId} of session {SessionId} ended: {End}", run.RunId, run.SessionId, end);
+                return Outcome.Ended;
+            }
+
+            var speaker = await NextSpeakerAsync(run, state, cancellationToken);
+            await SpeakAsync(run, speaker, cancellationToken);
+        }
+    }
+
+    /// <summary>The event that ends the run now, if a termination rule or limit is met.</summary>
+    private object? EndOf(Run run, RunState state)
+    {
+        var rules = run.Team!.Termination;
+        var limits = state.Limits;
+        var now = _clock.GetUtcNow();
+        if (state.LastAnswer is { } answer && !state.LastMessageCalledTools)
+        {
+            if (rules.Keyword is { Length: > 0 } keyword && (rules.KeywordAgent is null || rules.KeywordAgent == answer.Agent)
+                && ContainsWord(answer.Text, keyword))
+            {
+                return new RunCompleted(run.RunId, now, $"{answer.Agent} said {keyword}.");
+            }
+
+            if (rules.EndOnAnswer || run.Team.Selection == SpeakerSelection.Handoff && state.HandoffTo is null || run.Team.Agents.Count == 1 && rules.Keyword is null)
+            {
+                return new RunCompleted(run.RunId, now);
+            }
+        }
+
+        var maxTurns = limits?.MaxTurns ?? rules.MaxTurns;
+        if (state.Turns >= maxTurns)
+        {
+            return new RunCompleted(run.RunId, now, $"Reached the limit of {maxTurns} turns.");
+        }
+
+        if ((limits?.MaxTokens ?? rules.MaxTokens) is { } maxTokens && state.Tokens >= maxTokens)
+        {
+            return new RunCompleted(run.RunId, now, $"Reached the token limit: {state.Tokens:N0} tokens used of {maxTokens:N0}.");
+        }
+
+        if ((limits?.MaxCost ?? rules.MaxCost) is { } maxCost && state.KnownCost >= maxCost)
+        {
+            return new RunCompleted(run.RunId, now, $"Reached the cost limit: ${state.KnownCost:0.####} spent of ${maxCost:0.####}.");
+        }
+
+        if ((limits?.MaxDuration ?? rules.MaxDuration) is { } maxDuration && state.ActiveTime(now) >= maxDuration)
+        {
+            return new RunCompleted(run.RunId, now, $"Reached the time limit of {maxDuration}.");
+        }
+
+        return null;
+    }
+
+    private async Task<AgentDefinition> NextSpeakerAsync(Run run, RunState state, CancellationToken cancellationToken)
+    {
+        var agents = run.Team!.Agents;
+        AgentDefinition? Named(string? name) => agents.FirstOrDefault(a => a.Name == name);
+
+        if (state.HandoffTo is { } target && Named(target) is { } handedTo)
+        {
+            return handedTo;
+        }
+
+        if (state.LastMessageCalledTools && Named(state.LastSpeaker) is { } same)
+        {
+            return same; // it goes on with its tools' results
+        }
+
+        if (state.LastSpeaker is null || agents.Count == 1)
+        {
+            return Named(state.LastSpeaker) ?? agents[0];
+        }
+
+        var next = agents[(agents.ToList().FindIndex(a => a.Name == state.LastSpeaker) + 1) % agents.Count];
+        return run.Team.Selection switch
+        {
+            SpeakerSelection.ModelSelected => await SelectSpeakerAsync(run, next, cancellationToken),
+            SpeakerSelection.Handoff => Named(state.LastSpeaker) ?? agents[0],
+            _ => next,
+        };
+    }
+
+    /// <summary>Asks the model who speaks next; an answer naming no member falls back to round-robin.</summary>
+    private async Task<AgentDefinition> SelectSpeakerAsync(Run run, AgentDefinition fallback, CancellationToken cancellationToken)
+    {
+        var team = run.Team!;
+        var selector = team.Agents[0];
+        var provider = await _providers.ResolveAsync(run.OwnerId, selector.ProviderId, selector.Model, cancellationToken);
+        run.CurrentProvider = provider;
+        var prompt = new System.Text.StringBuilder("You choose who speaks next in a team of agents working on the user's task. The members:\n");
+        foreach (var member in team.Agents)
+        {
+            prompt.Append("- ").Append(member.Name).Append(": ").Append(member.Role).Append('\n');
+        }
+
+        if (!string.IsNullOrWhiteSpace(team.SelectorPrompt))
+        {
+            prompt.Append(team.SelectorPrompt.Trim()).Append('\n');
+        }
+
+        prompt.Append("Read the conversation and answer with the name of the next speaker only.");
+        var chat = new ChatHistory(prompt.ToString());
+        foreach (var message in Transcript.For(run.History, run.State, team, selector, new AgentToolbox([])).Skip(1))
+        {
+            if (!string.IsNullOrEmpty(message.Content))
+            {
+                chat.AddUserMessage(message.Content);
+            }
+        }
+
+        var reply = await ModelTurn.StreamAsync(_models.Create(provider), chat, new AgentToolbox([]), _ => { }, cancellationToken);
+        var chosen = team.Agents.FirstOrDefault(a => ContainsWord(reply.Text, a.Name)) ?? fallback;
+        await AppendAsync(
+            run,
+            [new SpeakerSelected(run.RunId, chosen.Name, provider.Model, reply.Usage, _clock.GetUtcNow(), provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens))],
+            cancellationToken);
+        return chosen;
+    }
+
+    /// <summary>One step: the agent's message, streamed, then appended with the tool calls it asks for.</summary>
+    private async Task SpeakAsync(Run run, AgentDefinition agent, CancellationToken cancellationToken)
+    {
+        var provider = await _providers.ResolveAsync(run.OwnerId, agent.ProviderId, agent.Model, cancellationToken);
+        run.CurrentProvider = provider;
+        var toolbox = _tools.For(run.SessionId, run.Team!, agent);
+        var chat = Transcript.For(run.History, run.State, run.Team!, agent, toolbox);
         var messageId = Guid.CreateVersion7();
-        var text = new StringBuilder();
-        var usage = TokenUsage.None;
-        var chatService = _models.Create();
-        await foreach (var chunk in chatService.GetStreamingChatMessageContentsAsync(chat, cancellationToken: cancellationToken))
-        {
-            if (!string.IsNullOrEmpty(chunk.Content))
-            {
-                text.Append(chunk.Content);
-                _tokens.Publish(request.SessionId, request.RunId, messageId, AssistantName, chunk.Content);
-            }
+        var reply = await ModelTurn.StreamAsync(
+            _models.Create(provider),
+            chat,
+            toolbox,
+            delta => _tokens.Publish(run.SessionId, run.RunId, messageId, agent.Name, delta),
+            cancellationToken);
 
-            if (chunk.Metadata?.TryGetValue("Usage", out var raw) == true && raw is ChatTokenUsage reported)
-            {
-                usage = new TokenUsage(reported.InputTokenCount, reported.OutputTokenCount);
-            }
+        var now = _clock.GetUtcNow();
+        var events = new List<object>
+        {
+            new AgentMessageCompleted(
+                run.RunId, messageId, agent.Name, reply.Text, provider.Model, reply.Usage, now,
+                provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens), provider.Name),
+        };
+        events.AddRange(reply.Calls.Select(c => new ToolCallRequested(run.RunId, c.CallId, messageId, agent.Name, c.Name, c.Arguments, now)));
+        await AppendAsync(run, events, cancellationToken);
+
+        var state = run.State;
+        if (reply.Calls.Count == 0 && reply.Text.Trim().Length > 0 && state.RepeatsOfMessage(agent.Name, reply.Text) >= RepeatLimit)
+        {
+            throw new RunFailure($"{agent.Name} said the same thing {RepeatLimit} times; the run was stopped to save tokens. Rephrase the task or change the team.");
         }
 
-        return new AgentMessageCompleted(request.RunId, messageId, AssistantName, text.ToString(), _models.Current.Model, usage, default);
+        foreach (var call in reply.Calls)
+        {
+            if (state.RepeatsOf(call.Name, call.Arguments) >= RepeatLimit)
+            {
+                throw new RunFailure(
+                    $"{agent.Name} called {call.Name} with the same arguments {RepeatLimit} times; the run was stopped to save tokens.");
+            }
+        }
     }
 
-    /// <summary>The conversation up to and including the message that queued this run.</summary>
-    private static ChatHistory ToChat(IReadOnlyList<SessionEvent> history, Guid runId)
+    /// <summary>Checks a requested call and executes it, or answers it with a correction; either way one appended step.</summary>
+    private async Task ExecuteCallAsync(Run run, ToolCallRequested call, CancellationToken cancellationToken)
     {
-        var chat = new ChatHistory(AssistantPrompt);
-        foreach (var e in history)
+        var agent = run.Team!.Agents.FirstOrDefault(a => a.Name == call.Agent);
+        var toolbox = agent is null ? new AgentToolbox([]) : _tools.For(run.SessionId, run.Team, agent);
+        var check = toolbox.Check(call.Tool, call.Arguments);
+        var watch = Stopwatch.StartNew();
+        ToolAnswer answer;
+        if (check.Function is null)
         {
-            switch (e.Data)
-            {
-                case UserMessagePosted posted:
-                    chat.AddUserMessage(posted.Text);
-                    break;
-                case AgentMessageCompleted reply:
-                    chat.AddAssistantMessage(reply.Text);
-                    break;
-                case RunQueued queued when queued.RunId == runId:
-                    return chat;
-            }
+            answer = new ToolAnswer(check.Correction!, ToolOutcome.Rejected, []);
+            _logger.LogInformation("Run {RunId}: {Agent}'s call of {Tool} was corrected: {Correction}", run.RunId, call.Agent, call.Tool, check.Correction);
+        }
+        else
+        {
+            answer = await AgentToolbox.InvokeAsync(check.Function, check.Arguments!, cancellationToken);
         }
 
-        return chat;
+        await AppendAsync(
+            run,
+            [new ToolCallCompleted(run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, watch.Elapsed, _clock.GetUtcNow())],
+            cancellationToken);
+
+        if (answer.Outcome == ToolOutcome.Rejected && run.State.Rejections >= RepeatLimit)
+        {
+            throw new RunFailure(
+                $"{call.Agent} kept calling tools that do not exist or with arguments that do not fit ({run.State.Rejections} times, the last: {call.Tool}); " +
+                "the run was stopped. Check the team's tools and prompts.");
+        }
+    }
+
+    private async Task<TeamDefinition> TeamOfAsync(Run run, CancellationToken cancellationToken)
+    {
+        if (run.State.TeamSnapshot is { } snapshot)
+        {
+            return JsonSerializer.Deserialize<TeamDefinition>(snapshot)!;
+        }
+
+        var teamId = run.State.TeamId ?? TeamTemplates.AssistantId;
+        return await _teams.FindAsync(run.OwnerId, teamId, cancellationToken)
+            ?? throw new RunFailure("The session's team no longer exists. Pick another team and post the message again.");
+    }
+
+    /// <summary>A cost limit needs prices: a run that could not keep to it does not start.</summary>
+    private async Task CheckPricesAsync(Run run, CancellationToken cancellationToken)
+    {
+        if ((run.State.Limits?.MaxCost ?? run.Team!.Termination.MaxCost) is null)
+        {
+            return;
+        }
+
+        foreach (var agent in run.Team!.Agents)
+        {
+            var provider = await _providers.ResolveAsync(run.OwnerId, agent.ProviderId, agent.Model, cancellationToken);
+            if (provider.InputPricePerMillion is null || provider.OutputPricePerMillion is null)
+            {
+                throw new RunFailure(
+                    $"The run has a cost limit, but the provider '{provider.Name}' of {agent.Name} has no prices, so its cost is unknown. " +
+                    "Set the provider's prices per million tokens, or remove the cost limit.");
+            }
+        }
+    }
+
+    /// <summary>Appends a step while the run is active, then catches up with the log (its own step and anything others appended).</summary>
+    private async Task AppendAsync(Run run, IReadOnlyList<object> events, CancellationToken cancellationToken)
+    {
+        await _log.AppendToRunAsync(run.SessionId, run.RunId, events, cancellationToken);
+        var newer = await _log.ReadAsync(run.SessionId, run.History[^1].Version, cancellationToken);
+        run.Append(newer);
+    }
+
+    private async Task<Outcome> RecordStopAsync(Run run)
+    {
+        await TryEndAsync(run, new RunCancelled(run.RunId, RunReasons.StoppedByUser, _clock.GetUtcNow()));
+        _logger.LogInformation("Run {RunId} of session {SessionId} was stopped by the user", run.RunId, run.SessionId);
+        return Outcome.Ended;
+    }
+
+    /// <summary>Ends the run unless something else ended it first.</summary>
+    private async Task TryEndAsync(Run run, object end)
+    {
+        try
+        {
+            await _log.AppendToRunAsync(run.SessionId, run.RunId, [end], CancellationToken.None);
+        }
+        catch (RunAlreadyEndedException)
+        {
+        }
+    }
+
+    private async Task HeartbeatAsync(Guid runId, CancellationTokenSource leaseLost, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(_leases.HeartbeatInterval, _clock);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (!await _leases.RenewAsync(runId, NodeId, cancellationToken))
+                {
+                    await leaseLost.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A database hiccup: the next heartbeat tries again; a long outage makes the lease stale and the reaper decides.
+            _logger.LogWarning(e, "Run {RunId}: renewing its lease failed", runId);
+        }
+    }
+
+    private static bool ContainsWord(string text, string word) =>
+        System.Text.RegularExpressions.Regex.IsMatch(text, $@"(?<![\w]){System.Text.RegularExpressions.Regex.Escape(word)}(?![\w])");
+
+    private static readonly ResolvedProvider Unknown = new(null, "model provider", new Uri("http://unknown/"), "", null, null, null, 0, TimeSpan.Zero);
+
+    /// <summary>A run that must end, with the reason the user reads.</summary>
+    private sealed class RunFailure(string message) : Exception(message);
+
+    /// <summary>One execution of a run: its request, the session history as far as read, and the team.</summary>
+    private sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> history)
+    {
+        private readonly List<SessionEvent> _history = [.. history];
+        private RunState? _state;
+
+        public Guid SessionId => request.SessionId;
+
+        public Guid RunId => request.RunId;
+
+        public string OwnerId => string.IsNullOrEmpty(State.OwnerId) ? request.OwnerId : State.OwnerId;
+
+        public IReadOnlyList<SessionEvent> History => _history;
+
+        public RunState State => _state ??= RunState.From(_history, RunId);
+
+        public TeamDefinition? Team { get; set; }
+
+        public ResolvedProvider? CurrentProvider { get; set; }
+
+        public void Append(IReadOnlyList<SessionEvent> newer)
+        {
+            _history.AddRange(newer);
+            _state = null;
+        }
     }
 }

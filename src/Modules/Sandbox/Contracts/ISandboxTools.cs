@@ -8,7 +8,11 @@ namespace Conclave.Sandbox.Contracts;
 public interface ISandboxTools
 {
     /// <summary><c>run_python(code)</c>: runs code in the session's persistent kernel.</summary>
-    Task<string> RunPythonAsync(Guid sessionId, string code, CancellationToken ct = default);
+    async Task<string> RunPythonAsync(Guid sessionId, string code, CancellationToken ct = default) =>
+        (await RunPythonWithOutputsAsync(sessionId, code, ct)).Text;
+
+    /// <summary><c>run_python(code)</c> with what a timeline shows besides the text: failure and the images it saved.</summary>
+    Task<SandboxToolAnswer> RunPythonWithOutputsAsync(Guid sessionId, string code, CancellationToken ct = default);
 
     /// <summary><c>list_files()</c>: the files in /workspace with their sizes.</summary>
     Task<string> ListFilesAsync(Guid sessionId, CancellationToken ct = default);
@@ -37,6 +41,11 @@ public static class SandboxToolCatalog
             [new("path", "string", "Path relative to the workspace, e.g. notes/summary.md."), new("content", "string", "The full text to write.")]),
     ];
 }
+
+/// <param name="Text">What the agent is told.</param>
+/// <param name="Failed">The code raised, timed out or could not run.</param>
+/// <param name="Images">Workspace-relative paths of images the code saved (outputs/...).</param>
+public sealed record SandboxToolAnswer(string Text, bool Failed, IReadOnlyList<string> Images);
 
 public sealed record SandboxTool(string Name, string Description, IReadOnlyList<SandboxToolParameter> Parameters);
 

@@ -6,11 +6,11 @@ namespace Conclave.Sandbox.Tools;
 
 internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOptions<SandboxOptions> options) : ISandboxTools
 {
-    public async Task<string> RunPythonAsync(Guid sessionId, string code, CancellationToken ct = default)
+    public async Task<SandboxToolAnswer> RunPythonWithOutputsAsync(Guid sessionId, string code, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(code))
         {
-            return "error: run_python needs non-empty code.";
+            return new("error: run_python needs non-empty code.", true, []);
         }
         ExecutionResult result;
         try
@@ -19,13 +19,13 @@ internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOpti
         }
         catch (ArgumentException e)
         {
-            return $"error: {e.Message}";
+            return new($"error: {e.Message}", true, []);
         }
         catch (SandboxUnavailableException e)
         {
-            return $"error: the sandbox is unavailable ({e.Message}). Try again later.";
+            return new($"error: the sandbox is unavailable ({e.Message}). Try again later.", true, []);
         }
-        return Describe(result);
+        return new(Describe(result), result.Status != ExecutionStatus.Ok, result.Images);
     }
 
     public async Task<string> ListFilesAsync(Guid sessionId, CancellationToken ct = default)

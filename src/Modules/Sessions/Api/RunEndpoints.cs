@@ -14,6 +14,26 @@ internal static class RunEndpoints
         sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/cancel", CancelAsync).WithName("CancelRun")
             .WithSummary("Stop a run at once: its model stream is aborted and RunCancelled appears in the feed.")
             .ProducesProblem(StatusCodes.Status409Conflict);
+        sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/pause", PauseAsync).WithName("PauseRun")
+            .WithSummary("Pause a run at its next step boundary (RunPauseRequested now, RunPaused at the boundary).")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/resume", ResumeAsync).WithName("ResumeRun")
+            .WithSummary("Resume a paused run from its last persisted step, also after a restart.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<Accepted> PauseAsync(
+        Guid sessionId, Guid runId, ClaimsPrincipal user, IRunControl runs, CancellationToken ct)
+    {
+        await runs.PauseAsync(user.OwnerId(), sessionId, runId, ct);
+        return TypedResults.Accepted($"/api/v1/sessions/{sessionId}/events");
+    }
+
+    private static async Task<Accepted> ResumeAsync(
+        Guid sessionId, Guid runId, ClaimsPrincipal user, IRunControl runs, CancellationToken ct)
+    {
+        await runs.ResumeAsync(user.OwnerId(), sessionId, runId, ct);
+        return TypedResults.Accepted($"/api/v1/sessions/{sessionId}/events");
     }
 
     private static async Task<Accepted> CancelAsync(

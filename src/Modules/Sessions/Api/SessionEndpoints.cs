@@ -12,7 +12,10 @@ public sealed record CreateSessionRequest(string? Title);
 
 public sealed record RenameSessionRequest(string? Title);
 
-public sealed record PostMessageRequest(string? Text);
+/// <param name="Limits">Overrides of the team's limits for this run.</param>
+public sealed record PostMessageRequest(string? Text, RunOverrides? Limits = null);
+
+public sealed record EditMessageRequest(string? Text);
 
 internal static class SessionEndpoints
 {
@@ -29,6 +32,9 @@ internal static class SessionEndpoints
             .WithSummary("Delete a session (it disappears from every view; its log is kept).");
         sessions.MapPost("/{sessionId:guid}/messages", PostMessageAsync).WithName("PostMessage")
             .WithSummary("Post a user message; a run starts in the background and the call returns at once.")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
+        sessions.MapPut("/{sessionId:guid}/messages/{messageId:guid}", EditMessageAsync).WithName("EditLastMessage")
+            .WithSummary("Edit the session's last message: what followed it is superseded and a new run starts on the edited history.")
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
     }
 
@@ -58,7 +64,14 @@ internal static class SessionEndpoints
     private static async Task<Accepted<PostedMessage>> PostMessageAsync(
         Guid sessionId, PostMessageRequest request, ClaimsPrincipal user, ISessions sessions, CancellationToken ct)
     {
-        var posted = await sessions.PostMessageAsync(user.OwnerId(), sessionId, request.Text ?? "", ct);
+        var posted = await sessions.PostMessageAsync(user.OwnerId(), sessionId, request.Text ?? "", request.Limits, ct);
+        return TypedResults.Accepted($"/api/v1/sessions/{sessionId}/events?after={posted.Version - 2}", posted);
+    }
+
+    private static async Task<Accepted<PostedMessage>> EditMessageAsync(
+        Guid sessionId, Guid messageId, EditMessageRequest request, ClaimsPrincipal user, ISessions sessions, CancellationToken ct)
+    {
+        var posted = await sessions.EditLastMessageAsync(user.OwnerId(), sessionId, messageId, request.Text ?? "", ct);
         return TypedResults.Accepted($"/api/v1/sessions/{sessionId}/events?after={posted.Version - 2}", posted);
     }
 }

@@ -31,6 +31,12 @@ internal sealed class SessionProblems(IProblemDetailsService problems) : IExcept
                 Title = "The run has already ended",
                 Detail = e.Message,
             },
+            RunStateException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The run cannot do that now",
+                Detail = e.Message,
+            },
             _ => null,
         };
         if (details is null)

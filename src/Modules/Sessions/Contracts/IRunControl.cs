@@ -9,6 +9,33 @@ public interface IRunControl
     /// owner's or a run it does not hold, <see cref="RunAlreadyEndedException"/> for a finished run.
     /// </summary>
     Task CancelAsync(string ownerId, Guid sessionId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks the run to pause at its next step boundary (<see cref="RunPauseRequested"/> now,
+    /// <see cref="RunPaused"/> at the boundary). Throws <see cref="RunAlreadyEndedException"/> for a
+    /// finished run, <see cref="RunStateException"/> when it is already paused or pausing.
+    /// </summary>
+    Task PauseAsync(string ownerId, Guid sessionId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Resumes a paused (or pausing) run from its last persisted step, on whichever node takes it,
+    /// also after a restart. Throws <see cref="RunStateException"/> when the run is not paused.
+    /// </summary>
+    Task ResumeAsync(string ownerId, Guid sessionId, Guid runId, CancellationToken cancellationToken);
+}
+
+/// <summary>The reasons a run ended that more than one module states.</summary>
+public static class RunReasons
+{
+    public const string StoppedByUser = "Stopped by the user.";
+
+    public const string SupersededByEdit = "Superseded: the message it answered was edited.";
+}
+
+/// <summary>The run is not in a state that allows the request; the message says why.</summary>
+public sealed class RunStateException(Guid runId, string message) : Exception(message)
+{
+    public Guid RunId { get; } = runId;
 }
 
 /// <summary>Sent to whichever node executes the run; it cancels the run's work.</summary>
@@ -22,6 +49,47 @@ public sealed class RunAlreadyEndedException(Guid runId)
 
 public static class RunHistory
 {
+    /// <summary>Where the run stands according to the log (<see cref="RunStatus.None"/> for a run the log does not hold).</summary>
+    public static RunStatus StatusOf(IEnumerable<SessionEvent> history, Guid runId)
+    {
+        var status = RunStatus.None;
+        var pausing = false;
+        foreach (var e in history)
+        {
+            switch (e.Data)
+            {
+                case RunQueued q when q.RunId == runId:
+                    status = RunStatus.Queued;
+                    break;
+                case RunStarted s when s.RunId == runId:
+                    status = RunStatus.Running;
+                    break;
+                case RunRequeued r when r.RunId == runId:
+                    status = RunStatus.Queued;
+                    break;
+                case RunPauseRequested p when p.RunId == runId:
+                    pausing = true;
+                    break;
+                case RunPaused p when p.RunId == runId:
+                    status = RunStatus.Paused;
+                    pausing = false;
+                    break;
+                case RunResumed r when r.RunId == runId:
+                    status = RunStatus.Queued;
+                    pausing = false;
+                    break;
+                case RunCompleted c when c.RunId == runId:
+                    return RunStatus.Completed;
+                case RunFailed f when f.RunId == runId:
+                    return RunStatus.Failed;
+                case RunCancelled x when x.RunId == runId:
+                    return RunStatus.Cancelled;
+            }
+        }
+
+        return pausing && status is RunStatus.Queued or RunStatus.Running ? RunStatus.Pausing : status;
+    }
+
     /// <summary>True when the log holds the run's queueing and none of its endings.</summary>
     public static bool IsActive(IEnumerable<SessionEvent> history, Guid runId)
     {

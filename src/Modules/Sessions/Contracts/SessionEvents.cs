@@ -32,8 +32,10 @@ public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, st
 /// <summary>Overrides of a team's limits for one run (null keeps the team's).</summary>
 public sealed record RunOverrides(int? MaxTurns = null, long? MaxTokens = null, decimal? MaxCost = null, TimeSpan? MaxDuration = null);
 
-/// <param name="Team">The team's name at the start, for display.</param>
-public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At, string? Team = null) : ITimelineEvent;
+/// <summary>A node started (or, after a pause or a lost node, went on with) the run.</summary>
+/// <param name="Team">The team's name, for display.</param>
+/// <param name="TeamSnapshot">On the first start: the team's definition (JSON, owned by the Agents module), so a resumed run keeps its team.</param>
+public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At, string? Team = null, string? TeamSnapshot = null) : ITimelineEvent;
 
 /// <param name="Cost">US dollars, from the provider's prices; null when a price is not configured (unknown, not zero).</param>
 public sealed record AgentMessageCompleted(

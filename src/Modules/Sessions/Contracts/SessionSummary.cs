@@ -35,6 +35,8 @@ public enum RunStatus
     None,
     Queued,
     Running,
+    /// <summary>A pause was asked for; the run pauses at its next step boundary.</summary>
+    Pausing,
     Paused,
     Completed,
     Failed,

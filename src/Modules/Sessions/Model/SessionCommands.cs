@@ -105,7 +105,7 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         var events = new List<object>();
         var activeRuns = Conversation.ActiveRuns(history);
         // A run still working on the old message is superseded with it: ended in the log here, stopped on its node below.
-        events.AddRange(activeRuns.Select(runId => new RunCancelled(runId, SupersededByEdit, now)));
+        events.AddRange(activeRuns.Select(runId => new RunCancelled(runId, RunReasons.SupersededByEdit, now)));
         var editedId = Guid.CreateVersion7();
         var newRunId = Guid.CreateVersion7();
         var limits = history.Select(e => e.Data).OfType<RunQueued>().LastOrDefault(q => q.MessageId == last.MessageId)?.Limits;
@@ -126,8 +126,6 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
             });
         return new PostedMessage(sessionId, editedId, newRunId, committed[^1].Version);
     }
-
-    public const string SupersededByEdit = "Superseded: the message it answered was edited.";
 
     /// <summary>The run request commits with the events or not at all (transactional outbox).</summary>
     private static async Task SendRunAsync(IDocumentSession session, IServiceProvider services, RunRequested request)

@@ -1,0 +1,183 @@
+using Conclave.Sessions.Contracts;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// Where a run stands, read from the session log alone: the orchestrator rebuilds it before each
+/// step, so a run resumed on another node (or after a restart) continues exactly where it was.
+/// </summary>
+internal sealed class RunState
+{
+    public required Guid RunId { get; init; }
+
+    public RunStatus Status { get; private set; }
+
+    /// <summary>The version of the run's RunQueued: the conversation the run answers ends there.</summary>
+    public long QueuedVersion { get; private set; }
+
+    public string OwnerId { get; private set; } = "";
+
+    public RunOverrides? Limits { get; private set; }
+
+    /// <summary>The session's team when the run was queued (null: the default team).</summary>
+    public Guid? TeamId { get; private set; }
+
+    /// <summary>The team as it was when the run first started (JSON), so a resumed run keeps its team.</summary>
+    public string? TeamSnapshot { get; private set; }
+
+    public bool Started { get; private set; }
+
+    /// <summary>Working time so far (pauses excluded), up to <paramref name="now"/>.</summary>
+    public TimeSpan ActiveTime(DateTimeOffset now) => _activeBefore + (_segmentStart is { } start ? now - start : TimeSpan.Zero);
+
+    public int Turns { get; private set; }
+
+    public long Tokens { get; private set; }
+
+    public decimal KnownCost { get; private set; }
+
+    public bool HasUnpricedUsage { get; private set; }
+
+    public string? LastSpeaker { get; private set; }
+
+    /// <summary>The agent the last speaker handed over to, when it called a transfer tool.</summary>
+    public string? HandoffTo { get; private set; }
+
+    /// <summary>The last message of the run called tools (its speaker goes on with their results).</summary>
+    public bool LastMessageCalledTools { get; private set; }
+
+    /// <summary>The last agent message of the run, if it called no tools.</summary>
+    public AgentMessageCompleted? LastAnswer { get; private set; }
+
+    /// <summary>Tool calls asked for and not yet answered, in order.</summary>
+    public IReadOnlyList<ToolCallRequested> PendingCalls => _pending;
+
+    /// <summary>Calls answered with a correction (unknown tool, bad arguments) in this run.</summary>
+    public int Rejections { get; private set; }
+
+    /// <summary>How often each tool + arguments was asked for in this run.</summary>
+    public int RepeatsOf(string tool, string arguments) => _calls.GetValueOrDefault(CallKey(tool, arguments));
+
+    /// <summary>How often an agent said exactly this text in this run.</summary>
+    public int RepeatsOfMessage(string agent, string text) => _messages.GetValueOrDefault(agent + "\n" + text.Trim());
+
+    private readonly List<ToolCallRequested> _pending = [];
+    private readonly Dictionary<string, int> _calls = [];
+    private readonly Dictionary<string, int> _messages = [];
+    private TimeSpan _activeBefore;
+    private DateTimeOffset? _segmentStart;
+
+    public static RunState From(IReadOnlyList<SessionEvent> history, Guid runId)
+    {
+        var state = new RunState { RunId = runId, Status = RunHistory.StatusOf(history, runId) };
+        Guid? team = null;
+        foreach (var e in history)
+        {
+            state.Apply(e, ref team);
+        }
+
+        return state;
+    }
+
+    private void Apply(SessionEvent e, ref Guid? team)
+    {
+        switch (e.Data)
+        {
+            case SessionTeamChanged changed when QueuedVersion == 0:
+                team = changed.TeamId;
+                break;
+            case RunQueued q when q.RunId == RunId:
+                QueuedVersion = e.Version;
+                OwnerId = q.OwnerId ?? "";
+                Limits = q.Limits;
+                TeamId = team;
+                break;
+            case RunStarted s when s.RunId == RunId:
+                Started = true;
+                TeamSnapshot ??= s.TeamSnapshot;
+                _segmentStart ??= s.At;
+                break;
+            case RunResumed r when r.RunId == RunId:
+                _segmentStart = r.At;
+                break;
+            case RunPaused p when p.RunId == RunId:
+                if (_segmentStart is { } start)
+                {
+                    _activeBefore += p.At - start;
+                }
+
+                _segmentStart = null;
+                break;
+            case AgentMessageCompleted m when m.RunId == RunId:
+                Turns++;
+                Count(m.Usage, m.Cost);
+                LastSpeaker = m.Agent;
+                HandoffTo = null;
+                LastMessageCalledTools = false;
+                LastAnswer = m;
+                var key = m.Agent + "\n" + m.Text.Trim();
+                if (m.Text.Trim().Length > 0)
+                {
+                    _messages[key] = _messages.GetValueOrDefault(key) + 1;
+                }
+
+                break;
+            case SpeakerSelected s when s.RunId == RunId:
+                Count(s.Usage, s.Cost);
+                break;
+            case ToolCallRequested call when call.RunId == RunId:
+                _pending.Add(call);
+                LastMessageCalledTools = true;
+                LastAnswer = null;
+                var callKey = CallKey(call.Tool, call.Arguments);
+                _calls[callKey] = _calls.GetValueOrDefault(callKey) + 1;
+                break;
+            case ToolCallCompleted done when done.RunId == RunId:
+                _pending.RemoveAll(p => p.CallId == done.CallId);
+                if (done.Outcome == ToolOutcome.Rejected)
+                {
+                    Rejections++;
+                }
+                else if (done.Tool.StartsWith(Contracts.ToolNames.TransferPrefix, StringComparison.Ordinal))
+                {
+                    HandoffTo = done.Tool[Contracts.ToolNames.TransferPrefix.Length..];
+                }
+
+                break;
+        }
+    }
+
+    private void Count(TokenUsage usage, decimal? cost)
+    {
+        Tokens += usage.TotalTokens;
+        if (cost is { } known)
+        {
+            KnownCost += known;
+        }
+        else if (usage.TotalTokens > 0)
+        {
+            HasUnpricedUsage = true;
+        }
+    }
+
+    private static string CallKey(string tool, string arguments) => tool + "\n" + Normalize(arguments);
+
+    /// <summary>The same arguments with other whitespace or key order are the same call.</summary>
+    private static string Normalize(string arguments)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(arguments);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return arguments.Trim();
+            }
+
+            return string.Join("\n", document.RootElement.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => p.Name + "=" + p.Value.GetRawText()));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return arguments.Trim();
+        }
+    }
+}

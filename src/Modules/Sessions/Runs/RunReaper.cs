@@ -1,0 +1,139 @@
+using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Log;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wolverine.Marten;
+
+namespace Conclave.Sessions.Runs;
+
+/// <summary>
+/// Finds runs whose node stopped renewing their lease and hands them on: queued again (the
+/// orchestrator resumes from the last persisted step) up to <see cref="RunLeaseOptions.MaxAttempts"/>
+/// times, then failed as orphaned. Every node runs one; leases are optimistic, so only one wins each.
+/// </summary>
+internal sealed class RunReaper(
+    IDocumentStore store,
+    SessionLog log,
+    SessionStream stream,
+    IOptions<RunLeaseOptions> options,
+    TimeProvider clock,
+    ILogger<RunReaper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ReaperInterval, clock);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "The run reaper's sweep failed; trying again in {Interval}", options.Value.ReaperInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One pass over the stale leases; returns how many runs it handed on or failed.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = clock.GetUtcNow() - options.Value.LeaseTimeout;
+        IReadOnlyList<RunLease> stale;
+        await using (var query = store.QuerySession())
+        {
+            stale = await query.Query<RunLease>().Where(l => l.HeartbeatAt < cutoff).Take(100).ToListAsync(cancellationToken);
+        }
+
+        var handled = 0;
+        foreach (var lease in stale)
+        {
+            if (await ReapAsync(lease, cancellationToken))
+            {
+                handled++;
+            }
+        }
+
+        return handled;
+    }
+
+    private async Task<bool> ReapAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        var history = await log.ReadAsync(lease.SessionId, 0, cancellationToken);
+        var status = RunHistory.StatusOf(history, lease.Id);
+        await using var session = store.LightweightSession();
+        if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
+        {
+            // Ended or paused after its node wrote the last step: nothing runs, nothing to hand on.
+            session.Delete(lease);
+            await TrySaveAsync(session, cancellationToken);
+            return false;
+        }
+
+        var previousNode = lease.NodeId;
+        lease.Attempts++;
+        lease.NodeId = null;
+        lease.HeartbeatAt = clock.GetUtcNow(); // the next node has a full lease timeout to pick it up
+        var giveUp = lease.Attempts > options.Value.MaxAttempts;
+        if (giveUp)
+        {
+            session.Delete(lease);
+        }
+        else
+        {
+            session.Update(lease);
+        }
+
+        if (!await TrySaveAsync(session, cancellationToken))
+        {
+            return false; // another node's reaper got there first
+        }
+
+        var now = clock.GetUtcNow();
+        if (giveUp)
+        {
+            var reason = $"The run was orphaned: the node executing it stopped responding {options.Value.MaxAttempts + 1} times. Post the message again to retry.";
+            logger.LogWarning("Run {RunId} of session {SessionId} failed as orphaned after {Attempts} attempts", lease.Id, lease.SessionId, lease.Attempts);
+            await stream.AppendAsync(lease.SessionId, [new RunFailed(lease.Id, reason, true, now)], cancellationToken, whileRunActive: lease.Id);
+            return true;
+        }
+
+        var ownerId = OwnerOf(history, lease.Id);
+        logger.LogWarning(
+            "Run {RunId} of session {SessionId} lost its node {NodeId}; queued again (attempt {Attempt})",
+            lease.Id, lease.SessionId, previousNode ?? "(none)", lease.Attempts);
+        await stream.AppendAsync(
+            lease.SessionId,
+            [new RunRequeued(lease.Id, lease.Attempts, "The node executing the run stopped responding; the run continues from its last step.", now)],
+            cancellationToken,
+            enlist: async (s, services) =>
+            {
+                var outbox = services.GetRequiredService<IMartenOutbox>();
+                outbox.Enroll(s);
+                await outbox.SendAsync(new RunRequested(lease.SessionId, lease.Id, ownerId));
+            },
+            whileRunActive: lease.Id);
+        return true;
+    }
+
+    private static string OwnerOf(IReadOnlyList<SessionEvent> history, Guid runId) =>
+        history.Select(e => e.Data).OfType<RunQueued>().FirstOrDefault(q => q.RunId == runId)?.OwnerId
+        ?? history.Select(e => e.Data).OfType<SessionStarted>().First().OwnerId;
+
+    private static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is JasperFx.ConcurrencyException || e.InnerException is JasperFx.ConcurrencyException)
+        {
+            return false;
+        }
+    }
+}
