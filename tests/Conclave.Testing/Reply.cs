@@ -104,6 +104,11 @@ public sealed partial record Reply
 
     public Reply AlwaysSendUsage() => this with { UsageInFinalChunk = true };
 
+    /// <summary>Sends no usage at all, even when the client asks for it (as some OpenAI-compatible servers do).</summary>
+    public Reply WithoutUsage() => this with { OmitUsage = true };
+
+    public bool OmitUsage { get; private init; }
+
     public Reply WithFinishReason(string finishReason) => this with { FinishReasonOverride = finishReason };
 
     public Reply RetryAfter(TimeSpan delay) => this with { RetryAfterDelay = delay };

@@ -67,7 +67,7 @@ internal sealed class ReplyWriter(
         var deltas = DeltaChunks(wire, toolCallIds);
         var usage = UsageFor(deltas.Count);
         List<string> epilogue = [wire.FinishChunk(reply.FinishReason, reply.UsageInFinalChunk ? usage : null)];
-        if (request.IncludeUsage)
+        if (request.IncludeUsage && !reply.OmitUsage)
             epilogue.Add(wire.UsageChunk(usage));
         epilogue.Add("[DONE]");
 

@@ -46,6 +46,9 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
     /// <summary>Scripted replies not yet consumed.</summary>
     public int QueuedReplies => _script.Count;
 
+    /// <summary>Drops the replies still queued (a test that ended a run early leaves none for the next).</summary>
+    public void Clear() => _script.Clear();
+
     public static async Task<ScriptedOpenAiServer> StartAsync(CancellationToken cancellationToken = default)
     {
         // The empty builder reads no appsettings.json or environment, so nothing in a test's output

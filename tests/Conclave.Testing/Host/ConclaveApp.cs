@@ -57,11 +57,30 @@ public class ConclaveApp : IAsyncLifetime
 
     public WebApplicationFactory<Program> Factory => _factory!;
 
+    /// <summary>Settings on top of the defaults below (a subclass sets them in its constructor).</summary>
+    public Dictionary<string, string> ExtraSettings { get; } = [];
+
     public virtual async Task InitializeAsync()
     {
         await _postgres.InitializeAsync();
         ConnectionString = await _postgres.CreateDatabaseAsync("host");
         Provider = await ScriptedOpenAiServer.StartAsync();
+        StartHost();
+    }
+
+    /// <summary>
+    /// Shuts the Host down (gracefully, as a deployment would) and starts a new one on the same
+    /// database, provider and workspaces: what was running must carry on.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        Client.Dispose();
+        await _factory!.DisposeAsync();
+        StartHost();
+    }
+
+    private void StartHost()
+    {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Testing");
@@ -83,7 +102,16 @@ public class ConclaveApp : IAsyncLifetime
                 ["Conclave:Sandbox:NodeId"] = SandboxNodeId,
                 ["Conclave:Sandbox:WorkspaceRoot"] = WorkspaceRoot,
                 ["Conclave:Sandbox:MaxUploadBytes"] = MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
+                // Quick heartbeats and reaping, so tests of lost nodes take seconds.
+                ["Conclave:Runs:HeartbeatInterval"] = "00:00:00.200",
+                ["Conclave:Runs:LeaseTimeout"] = "00:00:01.500",
+                ["Conclave:Runs:ReaperInterval"] = "00:00:00.250",
             };
+            foreach (var (key, value) in ExtraSettings)
+            {
+                settings[key] = value;
+            }
+
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
