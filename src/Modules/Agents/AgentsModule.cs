@@ -43,6 +43,7 @@ public static class AgentsModule
             sp.GetRequiredService<IRunLeases>(),
             sp.GetRequiredService<ActiveRuns>(),
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
     }

@@ -5,6 +5,7 @@ using Conclave.Agents.Providers;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.SemanticKernel.ChatCompletion;
 
@@ -31,6 +32,7 @@ public sealed class RunOrchestrator
     private readonly IRunLeases _leases;
     private readonly ActiveRuns _active;
     private readonly TimeProvider _clock;
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<RunOrchestrator> _logger;
 
     /// <summary>This process, as a lease holder: a restarted Host is a new node.</summary>
@@ -46,8 +48,10 @@ public sealed class RunOrchestrator
         IRunLeases leases,
         ActiveRuns active,
         TimeProvider clock,
+        IHostApplicationLifetime lifetime,
         ILogger<RunOrchestrator> logger)
     {
+        _lifetime = lifetime;
         _log = log;
         _tokens = tokens;
         _models = models;
@@ -60,8 +64,11 @@ public sealed class RunOrchestrator
         _logger = logger;
     }
 
-    public async Task ExecuteAsync(RunRequested request, CancellationToken shutdown)
+    public async Task ExecuteAsync(RunRequested request, CancellationToken messageCancelled)
     {
+        // Wolverine's token does not fire when the Host stops; the application's does.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(messageCancelled, _lifetime.ApplicationStopping);
+        var shutdown = stopping.Token;
         // Registered before the log is read, so a stop that arrives meanwhile is never missed.
         using var stop = new CancellationTokenSource();
         using var leaseLost = new CancellationTokenSource();
@@ -89,15 +96,16 @@ public sealed class RunOrchestrator
         {
             outcome = await DriveAsync(run, work.Token);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        // Cancelling a model stream surfaces as whatever the transport throws, not always as a cancellation.
+        catch (Exception) when (stop.IsCancellationRequested)
         {
             outcome = await RecordStopAsync(run);
         }
-        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !shutdown.IsCancellationRequested)
+        catch (Exception) when (leaseLost.IsCancellationRequested && !shutdown.IsCancellationRequested)
         {
             _logger.LogWarning("Run {RunId} of session {SessionId} was taken over by another node; this node lets go", run.RunId, run.SessionId);
         }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        catch (Exception) when (shutdown.IsCancellationRequested)
         {
             _logger.LogInformation("Run {RunId} of session {SessionId} is handed on: this node is shutting down", run.RunId, run.SessionId);
         }

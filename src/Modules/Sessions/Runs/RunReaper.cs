@@ -43,16 +43,12 @@ internal sealed class RunReaper(
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - options.Value.LeaseTimeout;
-        IReadOnlyList<RunLease> stale;
-        await using (var query = store.QuerySession())
-        {
-            stale = await query.Query<RunLease>().Where(l => l.HeartbeatAt < cutoff).Take(100).ToListAsync(cancellationToken);
-        }
-
+        var stale = await StaleLeasesAsync(cutoff, cancellationToken);
+        logger.LogDebug("Reaper sweep: {Count} stale lease(s) before {Cutoff}", stale.Count, cutoff);
         var handled = 0;
-        foreach (var lease in stale)
+        foreach (var runId in stale)
         {
-            if (await ReapAsync(lease, cancellationToken))
+            if (await ReapAsync(runId, cutoff, cancellationToken))
             {
                 handled++;
             }
@@ -61,11 +57,18 @@ internal sealed class RunReaper(
         return handled;
     }
 
-    private async Task<bool> ReapAsync(RunLease lease, CancellationToken cancellationToken)
+    private async Task<bool> ReapAsync(Guid runId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
+        // Loaded through the session, so the save below is checked against the version read here.
+        await using var session = store.LightweightSession();
+        var lease = await session.LoadAsync<RunLease>(runId, cancellationToken);
+        if (lease is null || lease.HeartbeatAt >= cutoff)
+        {
+            return false; // renewed or handed on meanwhile
+        }
+
         var history = await log.ReadAsync(lease.SessionId, 0, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
-        await using var session = store.LightweightSession();
         if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
         {
             // Ended or paused after its node wrote the last step: nothing runs, nothing to hand on.
@@ -118,6 +121,26 @@ internal sealed class RunReaper(
             },
             whileRunActive: lease.Id);
         return true;
+    }
+
+    private static readonly string StaleSql =
+        $"select id from {SessionsModule.Schema}.mt_doc_runlease where (data ->> 'HeartbeatAt')::timestamptz < $1 " +
+        "order by (data ->> 'HeartbeatAt')::timestamptz limit 100";
+
+    /// <summary>Plain SQL: the runs whose lease was last renewed before <paramref name="cutoff"/>, oldest first.</summary>
+    private async Task<IReadOnlyList<Guid>> StaleLeasesAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(StaleSql, connection) { Parameters = { new() { Value = cutoff } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var runs = new List<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(reader.GetGuid(0));
+        }
+
+        return runs;
     }
 
     private static string OwnerOf(IReadOnlyList<SessionEvent> history, Guid runId) =>
