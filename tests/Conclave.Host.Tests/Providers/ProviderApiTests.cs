@@ -4,6 +4,7 @@ using System.Text.Json;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
 using Conclave.Testing.Host;
+using Marten;
 using Npgsql;
 
 namespace Conclave.Host.Tests.Providers;
@@ -77,6 +78,25 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
         Assert.Equal(0.15m, resolved.InputPricePerMillion);
         Assert.DoesNotContain(Key, resolved.ToString());
         Assert.Equal("gpt-4o", (await app.Service<ProviderResolver>().ResolveAsync("local", created.Id, "gpt-4o", None)).Model);
+    }
+
+    [Fact]
+    public async Task A_key_that_can_no_longer_be_decrypted_asks_the_user_to_enter_it_again()
+    {
+        var created = await CreateAsync(Provider("Lost key ring"));
+        await using (var session = app.Service<IDocumentStore>().LightweightSession())
+        {
+            var stored = (await session.LoadAsync<StoredProvider>(created.Id))!;
+            stored.ProtectedKey = "CfDJ8-not-a-ciphertext-of-this-key-ring";
+            session.Store(stored);
+            await session.SaveChangesAsync();
+        }
+
+        var refused = await Assert.ThrowsAsync<ProviderValidationException>(
+            () => app.Service<ProviderResolver>().ResolveAsync("local", created.Id, null, None));
+
+        Assert.Equal("apiKey", refused.Field);
+        Assert.Contains("Enter the key again", refused.Message);
     }
 
     [Fact]

@@ -151,6 +151,16 @@ public sealed class TeamApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     }
 
     [Fact]
+    public async Task A_body_that_does_not_parse_is_a_bad_request_problem()
+    {
+        var response = await app.Client.PostAsync(
+            "/api/v1/teams", new StringContent("""{"name":"t","selection":"Anarchy","agents":[]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Eleven_agents_are_too_many()
     {
         var response = await app.Client.PostAsJsonAsync("/api/v1/teams", Team("Crowd", Enumerable.Range(0, 11).Select(i => Agent($"A{i}")).ToArray()));
