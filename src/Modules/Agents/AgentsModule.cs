@@ -1,12 +1,7 @@
-using Conclave.Agents.Api;
 using Conclave.Agents.Providers;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Runs;
-using Conclave.Agents.Secrets;
 using Conclave.Agents.Teams;
-using Marten;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -34,10 +29,7 @@ public static class AgentsModule
         services.AddSingleton<ChatModels>();
         services.AddSingleton<ProviderResolver>();
         services.AddSingleton<ITeams, TeamStore>();
-        services.AddDataProtection();
-        services.AddSingleton<ISecretStore, DataProtectionSecretStore>();
-        services.AddSingleton<IProviders, ProviderStore>();
-        services.AddExceptionHandler<AgentsProblems>();
+        services.AddTeamsAndProviders();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton(sp => new RunOrchestrator(
             sp.GetRequiredService<Conclave.Sessions.Contracts.ISessionLog>(),
@@ -52,19 +44,11 @@ public static class AgentsModule
     /// <summary>The PostgreSQL schema this module owns (teams and providers).</summary>
     public const string Schema = "agents";
 
-    public static StoreOptions ConfigureAgents(this StoreOptions options)
-    {
-        options.Schema.For<StoredTeam>().DatabaseSchemaName(Schema).DocumentAlias("team").Index(t => t.OwnerId);
-        options.Schema.For<StoredProvider>().DatabaseSchemaName(Schema).DocumentAlias("provider").Index(p => p.OwnerId);
-        return options;
-    }
+    public static Marten.StoreOptions ConfigureAgents(this Marten.StoreOptions options) => options.ConfigureTeamsAndProviders();
 
-    public static IEndpointRouteBuilder MapAgentsModule(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapTeamEndpoints();
-        endpoints.MapProviderEndpoints();
-        return endpoints;
-    }
+    /// <summary>The teams and providers API.</summary>
+    public static Microsoft.AspNetCore.Routing.IEndpointRouteBuilder MapAgentsModule(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) =>
+        endpoints.MapTeamsAndProviders();
 
     public static WolverineOptions ConfigureAgents(this WolverineOptions options)
     {
