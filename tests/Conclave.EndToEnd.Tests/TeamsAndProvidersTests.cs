@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using Conclave.Agents.Contracts;
+using Conclave.Testing.Host;
 using Microsoft.Playwright;
 
 namespace Conclave.EndToEnd.Tests;
@@ -36,7 +38,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         var row = page.GetByTestId("team-row").Filter(new() { HasText = "Writers room" });
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("2 agents");
-        var stored = (await app.Service<ITeams>().ListAsync("local", CancellationToken.None)).Single(t => t.Name == "Writers room");
+        var stored = (await TeamsAsync()).Single(t => t.Name == "Writers room");
         Assert.Equal(["Writer", "Editor"], stored.Agents.Select(a => a.Name));
         Assert.Equal([ToolNames.WriteFile], stored.Agents[0].Tools);
         Assert.Equal("Editor", stored.Termination.KeywordAgent);
@@ -53,7 +55,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         await page.GetByTestId("save-team").ClickAsync();
 
         await Assertions.Expect(page.Locator("[data-testid=field-error][data-field='agents[0].systemPrompt']")).ToContainTextAsync("required");
-        Assert.DoesNotContain(await app.Service<ITeams>().ListAsync("local", CancellationToken.None), t => t.Name == "Broken");
+        Assert.DoesNotContain(await TeamsAsync(), t => t.Name == "Broken");
     }
 
     [Fact]
@@ -79,6 +81,10 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("providers.png"), FullPage = true });
         Assert.DoesNotContain("SECRET", await page.ContentAsync());
     }
+
+    /// <summary>The teams of the user the browser is signed in as (the fixture's client is that user).</summary>
+    private async Task<List<TeamDefinition>> TeamsAsync() =>
+        (await app.Client.GetFromJsonAsync<List<TeamDefinition>>("/api/v1/teams", Json.Options))!;
 
     private static string Screenshot(string name)
     {

@@ -70,14 +70,14 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
             Assert.DoesNotContain("SECRET", row);
         }
 
-        var resolved = await app.Service<ProviderResolver>().ResolveAsync("local", created.Id, null, None);
+        var resolved = await app.Service<ProviderResolver>().ResolveAsync(created.OwnerId, created.Id, null, None);
         Assert.Equal(Key, resolved.ApiKey);
         Assert.Equal("gpt-4o-mini", resolved.Model);
         Assert.Equal(created.Id, resolved.Id);
         Assert.Equal(new Uri("https://api.openai.com/v1/"), resolved.BaseUrl);
         Assert.Equal(0.15m, resolved.InputPricePerMillion);
         Assert.DoesNotContain(Key, resolved.ToString());
-        Assert.Equal("gpt-4o", (await app.Service<ProviderResolver>().ResolveAsync("local", created.Id, "gpt-4o", None)).Model);
+        Assert.Equal("gpt-4o", (await app.Service<ProviderResolver>().ResolveAsync(created.OwnerId, created.Id, "gpt-4o", None)).Model);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
         }
 
         var refused = await Assert.ThrowsAsync<ProviderValidationException>(
-            () => app.Service<ProviderResolver>().ResolveAsync("local", created.Id, null, None));
+            () => app.Service<ProviderResolver>().ResolveAsync(created.OwnerId, created.Id, null, None));
 
         Assert.Equal("apiKey", refused.Field);
         Assert.Contains("Enter the key again", refused.Message);
@@ -102,7 +102,7 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
     [Fact]
     public async Task The_default_provider_still_resolves_without_a_provider_id()
     {
-        var resolved = await app.Service<ProviderResolver>().ResolveAsync("local", null, null, None);
+        var resolved = await app.Service<ProviderResolver>().ResolveAsync("anyone", null, null, None);
 
         Assert.Null(resolved.Id);
         Assert.Equal("scripted-model", resolved.Model);
@@ -117,15 +117,15 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
 
         var kept = await UpdateAsync(created.Id, Provider("Keys", apiKey: null));
         Assert.Equal("…wxyz", kept.KeyHint);
-        Assert.Equal(Key, (await resolver.ResolveAsync("local", created.Id, null, None)).ApiKey);
+        Assert.Equal(Key, (await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
 
         var replaced = await UpdateAsync(created.Id, Provider("Keys", apiKey: "gsk_another-key-0000abcd"));
         Assert.Equal("…abcd", replaced.KeyHint);
-        Assert.Equal("gsk_another-key-0000abcd", (await resolver.ResolveAsync("local", created.Id, null, None)).ApiKey);
+        Assert.Equal("gsk_another-key-0000abcd", (await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
 
         var removed = await UpdateAsync(created.Id, Provider("Keys", apiKey: ""));
         Assert.Null(removed.KeyHint);
-        Assert.Null((await resolver.ResolveAsync("local", created.Id, null, None)).ApiKey);
+        Assert.Null((await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
         await Assert.ThrowsAsync<ProviderNotFoundException>(() => providers.UpdateAsync("bob", alices.Id, new ProviderInput("Bob's", ProviderPreset.Groq, null, ["x"], null, null, null), None));
         await Assert.ThrowsAsync<ProviderNotFoundException>(() => providers.DeleteAsync("bob", alices.Id, None));
         await Assert.ThrowsAsync<ProviderNotFoundException>(() => app.Service<ProviderResolver>().ResolveAsync("bob", alices.Id, null, None));
-        // Over HTTP the caller is "local": Alice's provider does not exist for them.
+        // Over HTTP the caller is the test user, not Alice: her provider does not exist for them.
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/providers/{alices.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/v1/providers/{alices.Id}")).StatusCode);
         Assert.Equal("Alice's", (await providers.FindAsync("alice", alices.Id, None))!.Name);
