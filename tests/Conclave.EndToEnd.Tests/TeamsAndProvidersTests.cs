@@ -38,6 +38,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         var row = page.GetByTestId("team-row").Filter(new() { HasText = "Writers room" });
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("2 agents");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("teams.png"), FullPage = true });
         var stored = (await TeamsAsync()).Single(t => t.Name == "Writers room");
         Assert.Equal(["Writer", "Editor"], stored.Agents.Select(a => a.Name));
         Assert.Equal([ToolNames.WriteFile], stored.Agents[0].Tools);
