@@ -15,6 +15,7 @@ var app = builder.Build();
 
 app.MapWeb();
 app.MapSessionsModule();
+app.MapAgentsModule();
 app.MapSandboxModule();
 
 app.Run();

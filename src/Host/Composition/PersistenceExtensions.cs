@@ -27,6 +27,7 @@ internal static class PersistenceExtensions
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.ConfigureSessions();
+                options.ConfigureAgents();
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()

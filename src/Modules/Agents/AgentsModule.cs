@@ -31,6 +31,7 @@ public static class AgentsModule
         services.AddSingleton<ChatModels>();
         services.AddSingleton<ProviderResolver>();
         services.AddSingleton<ITeams, TeamStore>();
+        services.AddTeamsAndProviders();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<ToolRegistry>();
         services.AddSingleton(sp => new RunOrchestrator(
@@ -47,6 +48,15 @@ public static class AgentsModule
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
     }
+
+    /// <summary>The PostgreSQL schema this module owns (teams and providers).</summary>
+    public const string Schema = "agents";
+
+    public static Marten.StoreOptions ConfigureAgents(this Marten.StoreOptions options) => options.ConfigureTeamsAndProviders();
+
+    /// <summary>The teams and providers API.</summary>
+    public static Microsoft.AspNetCore.Routing.IEndpointRouteBuilder MapAgentsModule(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) =>
+        endpoints.MapTeamsAndProviders();
 
     public static WolverineOptions ConfigureAgents(this WolverineOptions options)
     {
