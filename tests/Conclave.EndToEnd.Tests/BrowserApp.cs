@@ -55,6 +55,14 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
         return page;
     }
 
+    /// <summary>Where a test saves a screenshot (next to the test binaries, under screenshots/).</summary>
+    public static string ScreenshotPath(string name)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, name);
+    }
+
     public override async Task DisposeAsync()
     {
         if (Browser is not null)

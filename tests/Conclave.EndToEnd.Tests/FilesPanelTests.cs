@@ -19,7 +19,7 @@ public sealed class FilesPanelTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(page.GetByTestId("upload-progress")).ToHaveAttributeAsync("value", "100");
         var row = page.Locator("[data-testid=file][data-path='weather.csv']");
         await Assertions.Expect(row.GetByTestId("file-size")).ToHaveTextAsync("17 B");
-        await page.GetByTestId("files").ScreenshotAsync(new LocatorScreenshotOptions { Path = Screenshot("files-panel.png") });
+        await page.GetByTestId("files").ScreenshotAsync(new LocatorScreenshotOptions { Path = BrowserApp.ScreenshotPath("files-panel.png") });
 
         var download = await page.RunAndWaitForDownloadAsync(() => row.GetByTestId("file-download").ClickAsync());
         Assert.Equal("weather.csv", download.SuggestedFilename);
@@ -57,12 +57,6 @@ public sealed class FilesPanelTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(page.GetByTestId("files-empty")).ToBeVisibleAsync();
     }
 
-    private static string Screenshot(string name)
-    {
-        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(dir);
-        return Path.Combine(dir, name);
-    }
 
     /// <summary>Opens the page and waits until the panel's upload handlers are bound (the circuit is live).</summary>
     private async Task<IPage> OpenSessionAsync(Guid sessionId)

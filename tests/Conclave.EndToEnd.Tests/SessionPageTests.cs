@@ -31,7 +31,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(answer.Locator("table td").First).ToHaveTextAsync("Oslo");
         await Assertions.Expect(page.GetByTestId("streaming")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("[data-testid=entry].entry-user")).ToContainTextAsync("Weather table please");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("session-table.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("session-table.png"), FullPage = true });
     }
 
     [Fact]
@@ -114,10 +114,4 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         Assert.Single(await app.EventsAsync(session.Id));
     }
 
-    private static string Screenshot(string name)
-    {
-        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(dir);
-        return Path.Combine(dir, name);
-    }
 }

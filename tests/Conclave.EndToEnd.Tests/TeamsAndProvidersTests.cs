@@ -29,7 +29,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         await second.GetByTestId("agent-prompt").FillAsync("You edit the draft and say DONE when it is good.");
         await page.GetByTestId("term-keyword").FillAsync("DONE");
         await page.GetByTestId("term-keyword-agent").SelectOptionAsync("Editor");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("team-editor.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("team-editor.png"), FullPage = true });
 
         // Enter in a one-line field submits the form.
         await page.GetByTestId("team-name-input").PressAsync("Enter");
@@ -38,7 +38,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         var row = page.GetByTestId("team-row").Filter(new() { HasText = "Writers room" });
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("2 agents");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("teams.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("teams.png"), FullPage = true });
         var stored = (await TeamsAsync()).Single(t => t.Name == "Writers room");
         Assert.Equal(["Writer", "Editor"], stored.Agents.Select(a => a.Name));
         Assert.Equal([ToolNames.WriteFile], stored.Agents[0].Tools);
@@ -79,7 +79,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         await row.GetByTestId("edit-provider").ClickAsync();
         await Assertions.Expect(page.GetByTestId("stored-key-hint")).ToHaveTextAsync("…wxyz");
         await Assertions.Expect(page.GetByTestId("provider-key")).ToHaveValueAsync("");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("providers.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("providers.png"), FullPage = true });
         Assert.DoesNotContain("SECRET", await page.ContentAsync());
     }
 
@@ -87,10 +87,4 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
     private async Task<List<TeamDefinition>> TeamsAsync() =>
         (await app.Client.GetFromJsonAsync<List<TeamDefinition>>("/api/v1/teams", Json.Options))!;
 
-    private static string Screenshot(string name)
-    {
-        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(dir);
-        return Path.Combine(dir, name);
-    }
 }

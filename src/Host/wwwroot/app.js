@@ -11,6 +11,12 @@ window.conclave = {
         box.form?.requestSubmit();
       } else if (e.key === "Escape") {
         document.getElementById("stop-run")?.click();
+      } else if (e.key === "ArrowUp" && box.value === "") {
+        const edit = document.getElementById("edit-last");
+        if (edit) {
+          e.preventDefault();
+          edit.click();
+        }
       }
     });
     box.focus();

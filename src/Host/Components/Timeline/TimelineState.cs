@@ -1,13 +1,18 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Components.Timeline;
 
 /// <summary>What the session page shows, folded from the feed: persisted entries plus text still streaming.</summary>
-public sealed class TimelineState
+public sealed partial class TimelineState
 {
     private readonly List<TimelineEntry> _entries = [];
     private readonly Dictionary<Guid, StreamingMessage> _streaming = [];
+    private readonly Dictionary<string, TimelineEntry> _calls = [];
+    private readonly Dictionary<string, string> _colors = [];
 
     public IReadOnlyList<TimelineEntry> Entries => _entries;
 
@@ -15,14 +20,30 @@ public sealed class TimelineState
 
     public long LastVersion { get; private set; }
 
-    public bool IsRunActive { get; private set; }
+    public bool IsRunActive => RunStatus is RunStatus.Queued or RunStatus.Running or RunStatus.Pausing or RunStatus.Paused;
 
-    /// <summary>The run queued last; the one a Stop applies to while <see cref="IsRunActive"/>.</summary>
+    /// <summary>The run queued last: the one Stop, Pause and Resume apply to.</summary>
     public Guid? ActiveRunId { get; private set; }
+
+    public RunStatus RunStatus { get; private set; } = RunStatus.None;
+
+    /// <summary>Usage of the last run so far.</summary>
+    public UsageTally RunUsage { get; private set; } = new();
+
+    /// <summary>Usage of the whole session.</summary>
+    public UsageTally SessionUsage { get; } = new();
 
     public string? Title { get; private set; }
 
     public bool Deleted { get; private set; }
+
+    public int SupersededCount => _entries.Count(e => e.Superseded);
+
+    /// <summary>The user's last message still in the conversation: the one that can be edited.</summary>
+    public TimelineEntry? LastUserEntry => _entries.LastOrDefault(e => e.Kind == EntryKind.User && !e.Superseded);
+
+    /// <summary>The colour an agent's messages are marked with (its team's choice, else one derived from its name).</summary>
+    public string ColorOf(string agent) => _colors.GetValueOrDefault(agent) ?? Derived(agent);
 
     public void Apply(FeedItem item)
     {
@@ -47,8 +68,6 @@ public sealed class TimelineState
         }
     }
 
-    private void DropStreamingText() => _streaming.Clear();
-
     private void Apply(SessionEvent e)
     {
         switch (e.Data)
@@ -62,50 +81,240 @@ public sealed class TimelineState
             case SessionDeleted:
                 Deleted = true;
                 break;
+            case SessionTeamChanged team:
+                Add(e, EntryKind.Notice, "Team", $"The team for the next runs is **{team.TeamName}**.");
+                break;
             case UserMessagePosted posted:
-                _entries.Add(new TimelineEntry(e.Version, EntryKind.User, "You", posted.Text, e.At));
+                Add(e, EntryKind.User, "You", posted.Text).MessageId = posted.MessageId;
+                break;
+            case UserMessageEdited edited:
+                foreach (var entry in _entries.Where(x => x.Version >= edited.SupersededFromVersion))
+                {
+                    entry.Superseded = true;
+                }
+
+                Add(e, EntryKind.User, "You", edited.Text).MessageId = edited.MessageId;
+                _entries[^1].Edited = true;
                 break;
             case RunQueued queued:
-                IsRunActive = true;
                 ActiveRunId = queued.RunId;
+                RunStatus = RunStatus.Queued;
+                RunUsage = new UsageTally();
+                break;
+            case RunStarted started when started.RunId == ActiveRunId:
+                RunStatus = RunStatus.Running;
+                LearnColors(started.TeamSnapshot);
+                break;
+            case RunPauseRequested p when p.RunId == ActiveRunId:
+                RunStatus = RunStatus.Pausing;
+                break;
+            case RunPaused p when p.RunId == ActiveRunId:
+                RunStatus = RunStatus.Paused;
+                Add(e, EntryKind.Notice, "Paused", "The run is paused. Resume it to go on from here.");
+                break;
+            case RunResumed r when r.RunId == ActiveRunId:
+                RunStatus = RunStatus.Queued;
+                break;
+            case RunRequeued requeued when requeued.RunId == ActiveRunId:
+                RunStatus = RunStatus.Queued;
+                Add(e, EntryKind.Notice, "Resumed elsewhere", requeued.Reason);
+                break;
+            case SpeakerSelected selected:
+                Count(selected.RunId, selected.Usage, selected.Cost);
                 break;
             case AgentMessageCompleted completed:
                 _streaming.Remove(completed.MessageId);
-                _entries.Add(new TimelineEntry(e.Version, EntryKind.Agent, completed.Agent, completed.Text, e.At)
+                Count(completed.RunId, completed.Usage, completed.Cost);
+                if (completed.Text.Length > 0)
                 {
-                    Usage = completed.Usage,
-                    MessageId = completed.MessageId,
-                });
+                    var entry = Add(e, EntryKind.Agent, completed.Agent, completed.Text);
+                    entry.Usage = completed.Usage;
+                    entry.Cost = completed.Cost;
+                    entry.MessageId = completed.MessageId;
+                    entry.Model = completed.Model;
+                }
+
                 break;
-            case RunCompleted:
-                IsRunActive = false;
+            case ToolCallRequested call:
+                var tool = Add(e, EntryKind.Tool, call.Agent, "");
+                tool.Tool = new ToolCallView(call.CallId, call.Tool, PrettyJson(call.Arguments));
+                _calls[call.CallId] = tool;
+                break;
+            case ToolCallCompleted done when _calls.TryGetValue(done.CallId, out var pending):
+                pending.Tool = pending.Tool! with { Output = done.Output, Outcome = done.Outcome, Images = done.Images, Duration = done.Duration };
+                break;
+            case RunCompleted completed when completed.RunId == ActiveRunId:
+                RunStatus = RunStatus.Completed;
+                if (completed.Reason is { } reason)
+                {
+                    Add(e, EntryKind.Notice, "Run ended", reason);
+                }
+
                 break;
             case RunCancelled cancelled:
-                IsRunActive = false;
-                DropStreamingText();
-                _entries.Add(new TimelineEntry(e.Version, EntryKind.Notice, "Stopped", cancelled.Reason, e.At));
+                End(cancelled.RunId, RunStatus.Cancelled);
+                Add(e, EntryKind.Notice, "Stopped", cancelled.Reason);
                 break;
             case RunFailed failed:
-                IsRunActive = false;
-                DropStreamingText();
-                _entries.Add(new TimelineEntry(e.Version, EntryKind.Error, "Run failed", failed.Reason, e.At));
+                End(failed.RunId, RunStatus.Failed);
+                Add(e, EntryKind.Error, failed.Orphaned ? "Run orphaned" : "Run failed", failed.Reason);
                 break;
         }
     }
+
+    private TimelineEntry Add(SessionEvent e, EntryKind kind, string author, string text)
+    {
+        var entry = new TimelineEntry(e.Version, kind, author, text, e.At);
+        _entries.Add(entry);
+        return entry;
+    }
+
+    private void End(Guid runId, RunStatus status)
+    {
+        _streaming.Clear();
+        if (runId == ActiveRunId)
+        {
+            RunStatus = status;
+        }
+    }
+
+    private void Count(Guid runId, TokenUsage usage, decimal? cost)
+    {
+        SessionUsage.Add(usage, cost);
+        if (runId == ActiveRunId)
+        {
+            RunUsage.Add(usage, cost);
+        }
+    }
+
+    private void LearnColors(string? teamSnapshot)
+    {
+        if (teamSnapshot is null)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var agent in JsonSerializer.Deserialize<TeamDefinition>(teamSnapshot)?.Agents ?? [])
+            {
+                if (HexColor().IsMatch(agent.Color))
+                {
+                    _colors[agent.Name] = agent.Color;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // An older or foreign snapshot: names get derived colours.
+        }
+    }
+
+    private static string Derived(string name)
+    {
+        var hue = (uint)name.Aggregate(17, (h, c) => h * 31 + c) % 360;
+        return $"hsl({hue} 55% 42%)";
+    }
+
+    /// <summary>Arguments to read: one text argument (code, a path) as it is, anything else as indented JSON.</summary>
+    private static string PrettyJson(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.EnumerateObject().Count() == 1
+                && root.EnumerateObject().First().Value is { ValueKind: JsonValueKind.String } single)
+            {
+                return single.GetString()!;
+            }
+
+            return JsonSerializer.Serialize(root, Indented);
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [GeneratedRegex("^#[0-9a-fA-F]{6}$")]
+    private static partial Regex HexColor();
 }
 
 public enum EntryKind
 {
     User,
     Agent,
+    Tool,
     Error,
     Notice,
 }
 
 public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, string Text, DateTimeOffset At)
 {
-    public TokenUsage? Usage { get; init; }
-    public Guid? MessageId { get; init; }
+    public TokenUsage? Usage { get; set; }
+
+    public decimal? Cost { get; set; }
+
+    public string? Model { get; set; }
+
+    public Guid? MessageId { get; set; }
+
+    public ToolCallView? Tool { get; set; }
+
+    /// <summary>Taken out of the conversation by an edit (kept, hidden unless asked for).</summary>
+    public bool Superseded { get; set; }
+
+    public bool Edited { get; set; }
 }
 
+/// <param name="Outcome">Null while the call runs.</param>
+public sealed record ToolCallView(
+    string CallId,
+    string Name,
+    string Arguments,
+    string? Output = null,
+    ToolOutcome? Outcome = null,
+    IReadOnlyList<string>? Images = null,
+    TimeSpan? Duration = null);
+
 public sealed record StreamingMessage(Guid MessageId, string Agent, StringBuilder Text);
+
+/// <summary>Tokens and cost; the cost is a lower bound when some usage had no price.</summary>
+public sealed class UsageTally
+{
+    public long Tokens { get; private set; }
+
+    public decimal KnownCost { get; private set; }
+
+    public bool HasUnpriced { get; private set; }
+
+    public void Add(TokenUsage usage, decimal? cost)
+    {
+        Tokens += usage.TotalTokens;
+        if (cost is { } known)
+        {
+            KnownCost += known;
+        }
+        else if (usage.TotalTokens > 0)
+        {
+            HasUnpriced = true;
+        }
+    }
+
+    /// <summary>"1,234 tokens · $0.0123", with the cost marked unknown where a price is missing.</summary>
+    public override string ToString()
+    {
+        var tokens = $"{Tokens:N0} tokens";
+        if (Tokens == 0)
+        {
+            return tokens;
+        }
+
+        return !HasUnpriced ? $"{tokens} · ${KnownCost:0.####}"
+            : KnownCost > 0 ? $"{tokens} · ≥ ${KnownCost:0.####} (some prices unknown)"
+            : $"{tokens} · cost unknown (no price set)";
+    }
+}

@@ -116,7 +116,9 @@ public sealed class RunOrchestrator
         }
         catch (Exception e) when (!work.IsCancellationRequested)
         {
-            var reason = e is RunFailure failure ? failure.Message : ProviderFailure.Describe(e, run.CurrentProvider ?? Unknown);
+            var reason = e is RunFailure or ProviderNotFoundException or ProviderValidationException
+                ? e.Message
+                : ProviderFailure.Describe(e, run.CurrentProvider ?? Unknown);
             _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", run.RunId, run.SessionId, reason);
             await TryEndAsync(run, new RunFailed(run.RunId, reason, false, _clock.GetUtcNow()));
             outcome = Outcome.Ended;
