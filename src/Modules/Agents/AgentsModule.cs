@@ -2,6 +2,7 @@ using Conclave.Agents.Providers;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Runs;
 using Conclave.Agents.Teams;
+using Conclave.Agents.Telemetry;
 using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Configuration;
@@ -34,6 +35,7 @@ public static class AgentsModule
         services.AddTeamsAndProviders();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<ToolRegistry>();
+        services.AddSingleton<AgentMetrics>();
         services.AddSingleton(sp => new RunOrchestrator(
             sp.GetRequiredService<ISessionLog>(),
             sp.GetRequiredService<ITokenStream>(),
@@ -45,6 +47,7 @@ public static class AgentsModule
             sp.GetRequiredService<ActiveRuns>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            sp.GetRequiredService<AgentMetrics>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
+using Conclave.Agents.Telemetry;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
@@ -33,6 +34,7 @@ public sealed class RunOrchestrator
     private readonly ActiveRuns _active;
     private readonly TimeProvider _clock;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly AgentMetrics _metrics;
     private readonly ILogger<RunOrchestrator> _logger;
 
     /// <summary>This process, as a lease holder: a restarted Host is a new node.</summary>
@@ -49,8 +51,10 @@ public sealed class RunOrchestrator
         ActiveRuns active,
         TimeProvider clock,
         IHostApplicationLifetime lifetime,
+        AgentMetrics metrics,
         ILogger<RunOrchestrator> logger)
     {
+        _metrics = metrics;
         _lifetime = lifetime;
         _log = log;
         _tokens = tokens;
@@ -121,6 +125,7 @@ public sealed class RunOrchestrator
                 : ProviderFailure.Describe(e, run.CurrentProvider ?? Unknown);
             _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", run.RunId, run.SessionId, reason);
             await TryEndAsync(run, new RunFailed(run.RunId, reason, false, _clock.GetUtcNow()));
+            _metrics.RunEnded("failed");
             outcome = Outcome.Ended;
         }
         finally
@@ -180,6 +185,7 @@ public sealed class RunOrchestrator
             if (EndOf(run, state) is { } end)
             {
                 await AppendAsync(run, [end], cancellationToken);
+                _metrics.RunEnded("completed");
                 _logger.LogInformation("Run {RunId} of session {SessionId} ended: {End}", run.RunId, run.SessionId, end);
                 return Outcome.Ended;
             }
@@ -296,23 +302,27 @@ public sealed class RunOrchestrator
             run,
             [new SpeakerSelected(run.RunId, chosen.Name, provider.Model, reply.Usage, _clock.GetUtcNow(), provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens))],
             cancellationToken);
+        _metrics.Used(provider.Name, provider.Model, reply.Usage, provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens));
         return chosen;
     }
 
     /// <summary>One step: the agent's message, streamed, then appended with the tool calls it asks for.</summary>
     private async Task SpeakAsync(Run run, AgentDefinition agent, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var provider = await _providers.ResolveAsync(run.OwnerId, agent.ProviderId, agent.Model, cancellationToken);
         run.CurrentProvider = provider;
-        var toolbox = _tools.For(run.SessionId, run.Team!, agent);
+        var toolbox = run.ToolboxOf(agent, _tools);
         var chat = Transcript.For(run.History, run.State, run.Team!, agent, toolbox);
         var messageId = Guid.CreateVersion7();
+        var modelStarted = Stopwatch.GetTimestamp();
         var reply = await ModelTurn.StreamAsync(
-            _models.Create(provider),
+            run.ModelOf(provider, _models),
             chat,
             toolbox,
             delta => _tokens.Publish(run.SessionId, run.RunId, messageId, agent.Name, delta),
             cancellationToken);
+        var modelTime = Stopwatch.GetElapsedTime(modelStarted);
 
         var now = _clock.GetUtcNow();
         var events = new List<object>
@@ -323,6 +333,8 @@ public sealed class RunOrchestrator
         };
         events.AddRange(reply.Calls.Select(c => new ToolCallRequested(run.RunId, c.CallId, messageId, agent.Name, c.Name, c.Arguments, now)));
         await AppendAsync(run, events, cancellationToken);
+        _metrics.StepPersisted("message", (Stopwatch.GetElapsedTime(started) - modelTime).TotalMilliseconds);
+        _metrics.Used(provider.Name, provider.Model, reply.Usage, provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens));
 
         var state = run.State;
         if (reply.Calls.Count == 0 && reply.Text.Trim().Length > 0 && state.RepeatsOfMessage(agent.Name, reply.Text) >= RepeatLimit)
@@ -344,9 +356,10 @@ public sealed class RunOrchestrator
     private async Task ExecuteCallAsync(Run run, ToolCallRequested call, CancellationToken cancellationToken)
     {
         var agent = run.Team!.Agents.FirstOrDefault(a => a.Name == call.Agent);
-        var toolbox = agent is null ? new AgentToolbox([]) : _tools.For(run.SessionId, run.Team, agent);
+        var toolbox = agent is null ? new AgentToolbox([]) : run.ToolboxOf(agent, _tools);
+        var started = Stopwatch.GetTimestamp();
         var check = toolbox.Check(call.Tool, call.Arguments);
-        var watch = Stopwatch.StartNew();
+        var toolTime = TimeSpan.Zero;
         ToolAnswer answer;
         if (check.Function is null)
         {
@@ -355,13 +368,16 @@ public sealed class RunOrchestrator
         }
         else
         {
+            var toolStarted = Stopwatch.GetTimestamp();
             answer = await AgentToolbox.InvokeAsync(check.Function, check.Arguments!, cancellationToken);
+            toolTime = Stopwatch.GetElapsedTime(toolStarted);
         }
 
         await AppendAsync(
             run,
-            [new ToolCallCompleted(run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, watch.Elapsed, _clock.GetUtcNow())],
+            [new ToolCallCompleted(run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, toolTime, _clock.GetUtcNow())],
             cancellationToken);
+        _metrics.StepPersisted("tool", (Stopwatch.GetElapsedTime(started) - toolTime).TotalMilliseconds);
 
         if (answer.Outcome == ToolOutcome.Rejected && run.State.Rejections >= RepeatLimit)
         {
@@ -414,6 +430,7 @@ public sealed class RunOrchestrator
     private async Task<Outcome> RecordStopAsync(Run run)
     {
         await TryEndAsync(run, new RunCancelled(run.RunId, RunReasons.StoppedByUser, _clock.GetUtcNow()));
+        _metrics.RunEnded("cancelled");
         _logger.LogInformation("Run {RunId} of session {SessionId} was stopped by the user", run.RunId, run.SessionId);
         return Outcome.Ended;
     }
@@ -481,6 +498,17 @@ public sealed class RunOrchestrator
         public TeamDefinition? Team { get; set; }
 
         public ResolvedProvider? CurrentProvider { get; set; }
+
+        private readonly Dictionary<string, AgentToolbox> _toolboxes = [];
+        private readonly Dictionary<ResolvedProvider, IChatCompletionService> _models = [];
+
+        /// <summary>The agent's tools, built once per execution (the functions are the same for every step).</summary>
+        public AgentToolbox ToolboxOf(AgentDefinition agent, ToolRegistry tools) =>
+            _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team!, agent);
+
+        /// <summary>One client per provider and model for the execution, not one per step.</summary>
+        public IChatCompletionService ModelOf(ResolvedProvider provider, ChatModels models) =>
+            _models.TryGetValue(provider, out var model) ? model : _models[provider] = models.Create(provider);
 
         public void Append(IReadOnlyList<SessionEvent> newer)
         {
