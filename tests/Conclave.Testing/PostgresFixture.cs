@@ -59,8 +59,34 @@ public sealed class PostgresFixture : IAsyncLifetime
         await server.OpenAsync();
         // FORCE ends connections a test host may still hold in its pool.
         foreach (var name in _databases)
-            await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+            await DropAsync(server, name);
         _databases.Clear();
+    }
+
+    /// <summary>
+    /// FORCE cannot end a backend of another role, such as an autovacuum worker that happens to be
+    /// busy in the database: such a worker finishes in moments, so try again, and leave the database
+    /// behind (harmless, uniquely named) rather than fail the tests that used it.
+    /// </summary>
+    private static async Task DropAsync(NpgsqlConnection server, string name)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 10)
+            {
+                await Task.Delay(300);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                Console.Error.WriteLine($"Test database {name} left behind: {e.MessageText}");
+                return;
+            }
+        }
     }
 
     internal static string DatabaseName(string prefix)

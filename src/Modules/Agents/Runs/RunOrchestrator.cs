@@ -422,9 +422,18 @@ public sealed class RunOrchestrator
     /// <summary>Appends a step while the run is active, then catches up with the log (its own step and anything others appended).</summary>
     private async Task AppendAsync(Run run, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        await _log.AppendToRunAsync(run.SessionId, run.RunId, events, cancellationToken);
-        var newer = await _log.ReadAsync(run.SessionId, run.History[^1].Version, cancellationToken);
-        run.Append(newer);
+        var seen = run.History[^1].Version;
+        var last = await _log.AppendToRunAsync(run.SessionId, run.RunId, events, cancellationToken);
+        if (last == seen + events.Count)
+        {
+            // Nobody wrote in between: the log now is what it was plus these events.
+            run.Append(events.Select((e, i) => new SessionEvent(seen + 1 + i, e.GetType().Name, ((ITimelineEvent)e).At, e)).ToList());
+        }
+        else
+        {
+            // Others wrote (a pause request, a reaper): read what happened.
+            run.Append(await _log.ReadAsync(run.SessionId, seen, cancellationToken));
+        }
     }
 
     private async Task<Outcome> RecordStopAsync(Run run)

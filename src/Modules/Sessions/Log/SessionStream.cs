@@ -25,6 +25,12 @@ internal sealed class SessionStream(
     private readonly ConcurrentDictionary<Guid, long> _knownVersions = new();
 
     /// <summary>
+    /// Run → the stream version at which it was last seen active (checked, or its own step appended).
+    /// While the stream is still at that version nothing can have ended the run, so the check is skipped.
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, long> _runActiveAt = new();
+
+    /// <summary>
     /// Appends <paramref name="events"/> to an existing stream, or starts it when
     /// <paramref name="start"/> is set. <paramref name="enlist"/> runs inside the transaction (to
     /// publish messages through the outbox) on every attempt, in a fresh scope.
@@ -56,8 +62,11 @@ internal sealed class SessionStream(
             else
             {
                 current = await CurrentVersionAsync(session, sessionId, cancellationToken);
-                if (whileRunActive is { } runId && await RunEndedAsync(session, sessionId, runId, cancellationToken))
+                if (whileRunActive is { } runId
+                    && _runActiveAt.GetValueOrDefault(runId, -1) != current
+                    && await RunEndedAsync(session, sessionId, runId, cancellationToken))
                 {
+                    _runActiveAt.TryRemove(runId, out long _);
                     throw new RunAlreadyEndedException(runId);
                 }
 
@@ -81,6 +90,18 @@ internal sealed class SessionStream(
             }
 
             _knownVersions[sessionId] = current + events.Count;
+            if (whileRunActive is { } active)
+            {
+                if (events.Any(e => e is RunCompleted or RunFailed or RunCancelled))
+                {
+                    _runActiveAt.TryRemove(active, out long _);
+                }
+                else
+                {
+                    _runActiveAt[active] = current + events.Count;
+                }
+            }
+
             var committed = events
                 .Select((data, i) => new SessionEvent(current + 1 + i, data.GetType().Name, AtOf(data), data))
                 .ToList();
