@@ -53,6 +53,8 @@ public static class SessionsModule
 
         options.Schema.For<SessionSummary>().DatabaseSchemaName(Schema).Index(s => s.OwnerId);
         options.Projections.Add(new SessionSummaryProjection(), ProjectionLifecycle.Inline);
+        options.Schema.For<RunSummary>().DatabaseSchemaName(Schema).Index(r => r.OwnerId).Index(r => r.SessionId);
+        options.Projections.Add(new RunSummaryProjection(), ProjectionLifecycle.Inline);
         options.Schema.For<RunLease>().DatabaseSchemaName(Schema).UseOptimisticConcurrency(true).Index(l => l.HeartbeatAt);
         return options;
     }
@@ -63,6 +65,15 @@ public static class SessionsModule
         sessions.MapSessionEndpoints();
         sessions.MapEventEndpoints();
         sessions.MapRunEndpoints();
+        endpoints.MapGet("/api/v1/usage", UsageAsync).WithTags("Sessions").RequireAuthorization().WithName("GetUsage")
+            .WithSummary("The caller's token usage and cost since a time (default: the last 30 days); unpricedCalls > 0 means the cost is a lower bound.");
         return endpoints;
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<UsageTotals>> UsageAsync(
+        System.Security.Claims.ClaimsPrincipal user, ISessions sessions, TimeProvider clock, DateTimeOffset? since, CancellationToken ct)
+    {
+        var from = since ?? clock.GetUtcNow().AddDays(-30);
+        return TypedResults.Ok(await sessions.UsageAsync(user.OwnerId(), from, ct));
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
@@ -181,6 +182,17 @@ public sealed class CostTests(PricedApp app) : IClassFixture<PricedApp>
         Assert.Equal(0, summary.UnpricedMessages);
         Assert.Equal(1, app.Provider.QueuedReplies);
         app.Provider.Clear();
+
+        // The run's and the user's read models add up the same.
+        var runs = await app.Client.GetFromJsonAsync<List<RunSummary>>($"/api/v1/sessions/{session.Id}/runs", Json.Options);
+        var run = Assert.Single(runs!);
+        Assert.Equal((posted.RunId, RunStatus.Completed, 2, 0.1m, 100L), (run.Id, run.Status, run.Messages, run.Cost, run.PromptTokens + run.CompletionTokens));
+        Assert.Equal(completed.Reason, run.Reason);
+        Assert.Equal("Planner-Coder-Critic", run.Team);
+        var usage = await app.Client.GetFromJsonAsync<UsageTotals>("/api/v1/usage", Json.Options);
+        Assert.Equal((1, 0.1m, 100L, 0), (usage!.Runs, usage.Cost, usage.TotalTokens, usage.UnpricedCalls));
+        var future = await app.Client.GetFromJsonAsync<UsageTotals>($"/api/v1/usage?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("O"))}", Json.Options);
+        Assert.Equal(0, future!.Runs);
     }
 }
 

@@ -11,6 +11,8 @@ internal static class RunEndpoints
 {
     public static void MapRunEndpoints(this RouteGroupBuilder sessions)
     {
+        sessions.MapGet("/{sessionId:guid}/runs", ListAsync).WithName("ListRuns")
+            .WithSummary("The session's runs, newest first: status, team, usage and cost so far, and why each ended.");
         sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/cancel", CancelAsync).WithName("CancelRun")
             .WithSummary("Stop a run at once: its model stream is aborted and RunCancelled appears in the feed.")
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -21,6 +23,9 @@ internal static class RunEndpoints
             .WithSummary("Resume a paused run from its last persisted step, also after a restart.")
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
+
+    private static async Task<Ok<IReadOnlyList<RunSummary>>> ListAsync(Guid sessionId, ClaimsPrincipal user, ISessions sessions, CancellationToken ct) =>
+        TypedResults.Ok(await sessions.RunsAsync(user.OwnerId(), sessionId, ct));
 
     private static async Task<Accepted> PauseAsync(
         Guid sessionId, Guid runId, ClaimsPrincipal user, IRunControl runs, CancellationToken ct)

@@ -32,6 +32,12 @@ public interface ISessions
     /// </summary>
     Task<PostedMessage> EditLastMessageAsync(string ownerId, Guid sessionId, Guid messageId, string text, CancellationToken cancellationToken);
 
+    /// <summary>The session's runs, newest first (at most 200).</summary>
+    Task<IReadOnlyList<RunSummary>> RunsAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken);
+
+    /// <summary>The owner's usage of the runs queued since <paramref name="since"/> (deleted sessions included: they were used).</summary>
+    Task<UsageTotals> UsageAsync(string ownerId, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>A page of events after <paramref name="afterVersion"/>.</summary>
     Task<EventPage> ReadEventsAsync(string ownerId, Guid sessionId, long afterVersion, int limit, CancellationToken cancellationToken);
 }

@@ -135,6 +135,28 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         await outbox.SendAsync(request);
     }
 
+    public async Task<IReadOnlyList<RunSummary>> RunsAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken)
+    {
+        await RequireAsync(ownerId, sessionId, cancellationToken);
+        await using var session = store.QuerySession();
+        return await session.Query<RunSummary>()
+            .Where(r => r.SessionId == sessionId && r.OwnerId == ownerId)
+            .OrderByDescending(r => r.QueuedAt)
+            .Take(200)
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<UsageTotals> UsageAsync(string ownerId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var runs = await session.Query<RunSummary>()
+            .Where(r => r.OwnerId == ownerId && r.QueuedAt >= since)
+            .Select(r => new { r.PromptTokens, r.CompletionTokens, r.Cost, r.UnpricedCalls })
+            .ToListAsync(cancellationToken);
+        return new UsageTotals(
+            runs.Count, runs.Sum(r => r.PromptTokens), runs.Sum(r => r.CompletionTokens), runs.Sum(r => r.Cost), runs.Sum(r => r.UnpricedCalls));
+    }
+
     public async Task<EventPage> ReadEventsAsync(string ownerId, Guid sessionId, long afterVersion, int limit, CancellationToken cancellationToken)
     {
         if (afterVersion < 0)

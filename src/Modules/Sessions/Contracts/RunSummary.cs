@@ -1,0 +1,34 @@
+namespace Conclave.Sessions.Contracts;
+
+/// <summary>One run's read model (a Marten projection): status, team, usage and cost so far.</summary>
+public sealed record RunSummary
+{
+    /// <summary>The run's id.</summary>
+    public Guid Id { get; init; }
+    public Guid SessionId { get; init; }
+    public string OwnerId { get; init; } = "";
+    public RunStatus Status { get; init; } = RunStatus.Queued;
+    public string? Team { get; init; }
+    public DateTimeOffset QueuedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>Why it ended, when a rule, a limit, the user or a failure ended it.</summary>
+    public string? Reason { get; init; }
+
+    public int Messages { get; init; }
+    public int ToolCalls { get; init; }
+    public long PromptTokens { get; init; }
+    public long CompletionTokens { get; init; }
+
+    /// <summary>US dollars of the usage whose price was known.</summary>
+    public decimal Cost { get; init; }
+
+    /// <summary>Model calls without a price: when above 0, <see cref="Cost"/> is a lower bound.</summary>
+    public int UnpricedCalls { get; init; }
+}
+
+/// <summary>A user's usage over a period, summed from the runs' read models.</summary>
+public sealed record UsageTotals(int Runs, long PromptTokens, long CompletionTokens, decimal Cost, int UnpricedCalls)
+{
+    public long TotalTokens => PromptTokens + CompletionTokens;
+}
