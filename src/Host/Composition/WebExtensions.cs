@@ -35,7 +35,8 @@ internal static class WebExtensions
         var highlightCss = new ColorCode.HtmlClassFormatter().GetCSSString();
         app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription().AllowAnonymous();
         app.MapIdentityAndTrust();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Our CSP (SecurityHeaders) sets frame-ancestors 'none' itself.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 }

@@ -76,6 +76,8 @@ internal static class IdentityExtensions
         services.AddAntiforgery(options =>
         {
             options.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            // SecurityHeaders sends X-Frame-Options: DENY (antiforgery's SAMEORIGIN would be weaker).
+            options.SuppressXFrameOptionsHeader = true;
         });
 
         var authentication = services.AddAuthentication(options =>
@@ -85,7 +87,7 @@ internal static class IdentityExtensions
             options.DefaultChallengeScheme = Scheme;
             options.DefaultForbidScheme = Scheme;
         })
-        .AddPolicyScheme(Scheme, "Bearer token or cookie", options => options.ForwardDefaultSelector = context =>
+        .AddPolicyScheme(Scheme, displayName: null, options => options.ForwardDefaultSelector = context =>
             context.Request.HasBearerToken()
                 ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme
                 : IdentityConstants.ApplicationScheme);

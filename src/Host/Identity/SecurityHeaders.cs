@@ -15,11 +15,12 @@ internal static class SecurityHeaders
     {
         context.Response.OnStarting(() =>
         {
+            // An endpoint's own, stricter policy (e.g. file downloads' sandbox) stays.
             var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            headers.XContentTypeOptions = "nosniff";
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+            headers.TryAdd("Content-Security-Policy", ContentSecurityPolicy);
+            headers.TryAdd("X-Content-Type-Options", "nosniff");
+            headers.TryAdd("X-Frame-Options", "DENY");
+            headers.TryAdd("Referrer-Policy", "strict-origin-when-cross-origin");
             return Task.CompletedTask;
         });
         return next(context);
