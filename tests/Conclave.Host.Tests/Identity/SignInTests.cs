@@ -64,6 +64,7 @@ public sealed class SignInTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         var registered = await OidcFlow.PostFormAsync(browser, "/register", "register", new()
         {
             ["Input.UserName"] = "newcomer",
+            ["Input.Email"] = "",
             ["Input.Password"] = ConclaveApp.Password,
             ["Input.ConfirmPassword"] = ConclaveApp.Password,
         });

@@ -128,12 +128,15 @@ public class ConclaveApp : IAsyncLifetime
     }
 
     /// <summary>A client with no credentials; it does not follow redirects.</summary>
-    public HttpClient CreateAnonymousClient() =>
-        _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+    public HttpClient CreateAnonymousClient() => CreateClient(allowAutoRedirect: false, handleCookies: false);
 
     /// <summary>A client that keeps cookies like a browser and does not follow redirects.</summary>
-    public HttpClient CreateCookieClient() =>
-        _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    public HttpClient CreateCookieClient() => CreateClient(allowAutoRedirect: false, handleCookies: true);
+
+    // On Kestrel the factory's client options do not apply: a plain socket client keeps them.
+    private HttpClient CreateClient(bool allowAutoRedirect, bool handleCookies) => _kestrel
+        ? new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowAutoRedirect, UseCookies = handleCookies }) { BaseAddress = BaseAddress }
+        : _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = allowAutoRedirect, HandleCookies = handleCookies });
 
     /// <summary>Creates an account through the Host's UserManager (the id is optional).</summary>
     public async Task<IdentityUser> CreateUserAsync(string userName, string? id = null)
@@ -171,7 +174,7 @@ public class ConclaveApp : IAsyncLifetime
         var login = await OidcFlow.SignInAsync(browser, userName, Password);
         if (login.StatusCode != HttpStatusCode.Redirect)
         {
-            throw new InvalidOperationException($"Signing in {userName} answered {(int)login.StatusCode}.");
+            throw new InvalidOperationException($"Signing in {userName} answered {(int)login.StatusCode}: {await login.Content.ReadAsStringAsync()}");
         }
 
         return await OidcFlow.AuthorizeAsync(browser, TestClientId, TestRedirectUri, scope);
@@ -192,9 +195,25 @@ public class ConclaveApp : IAsyncLifetime
         return CreateBearerClient(tokens.AccessToken);
     }
 
+    /// <summary>The sign-in cookies (name, value) the login form sets for <paramref name="userName"/>, e.g. for a browser.</summary>
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> SignInCookiesAsync(string userName)
+    {
+        using var browser = CreateCookieClient();
+        var login = await OidcFlow.SignInAsync(browser, userName, Password);
+        var cookies = login.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
+        var signIn = cookies
+            .Select(c => c.Split(';')[0].Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0].StartsWith("conclave.auth", StringComparison.Ordinal))
+            .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
+            .ToList();
+        return signIn.Count > 0
+            ? signIn
+            : throw new InvalidOperationException($"Signing in {userName} set no cookie ({(int)login.StatusCode}): {string.Join("; ", cookies)} {await login.Content.ReadAsStringAsync()}");
+    }
+
     public HttpClient CreateBearerClient(string accessToken)
     {
-        var client = _factory!.CreateClient();
+        var client = CreateClient(allowAutoRedirect: true, handleCookies: true);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return client;
     }
