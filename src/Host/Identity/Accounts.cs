@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Host.Identity;
 
 /// <summary>Account creation under the registration rules: the first account is the admin, then the mode decides.</summary>
-internal sealed class Accounts(
+public sealed class Accounts(
     IdentityDb db,
     UserManager<IdentityUser> users,
     RoleManager<IdentityRole> roles,

@@ -9,7 +9,7 @@ namespace Conclave.Host.Identity;
 /// Users, roles, OpenIddict's applications/authorizations/tokens, the Data Protection key ring and
 /// the few identity settings, all in the <c>identity</c> schema of the Conclave database.
 /// </summary>
-internal sealed class IdentityDb(DbContextOptions<IdentityDb> options)
+public sealed class IdentityDb(DbContextOptions<IdentityDb> options)
     : IdentityDbContext<IdentityUser>(options), IDataProtectionKeyContext
 {
     public const string Schema = "identity";
@@ -44,7 +44,7 @@ internal sealed class IdentityDb(DbContextOptions<IdentityDb> options)
 }
 
 /// <summary>A setting an admin changes at run time (e.g. the registration mode).</summary>
-internal sealed class IdentitySetting
+public sealed class IdentitySetting
 {
     public required string Name { get; set; }
 
@@ -52,7 +52,7 @@ internal sealed class IdentitySetting
 }
 
 /// <summary>A one-time code an admin hands out when registration is by invitation.</summary>
-internal sealed class Invitation
+public sealed class Invitation
 {
     public required string Code { get; set; }
 

@@ -100,9 +100,19 @@ public class ConclaveApp : IAsyncLifetime
         BeforeStart(_factory);
         // The default user signs in like everyone else: login form, then authorization code + PKCE.
         await RegisterClientAsync(TestClientId, TestRedirectUri);
-        await CreateUserAsync(DefaultUserName, DefaultUserId);
-        Client = await CreateUserClientAsync(DefaultUserName);
+        if (!FreshInstall)
+        {
+            await CreateUserAsync(DefaultUserName, DefaultUserId);
+            Client = await CreateUserClientAsync(DefaultUserName);
+        }
+        else
+        {
+            Client = CreateAnonymousClient();
+        }
     }
+
+    /// <summary>No account exists (and <see cref="Client"/> is anonymous): the first to register becomes admin.</summary>
+    protected virtual bool FreshInstall => false;
 
     /// <summary>The default user's id: every session <see cref="Client"/> creates is owned by it.</summary>
     public const string DefaultUserId = "local";
