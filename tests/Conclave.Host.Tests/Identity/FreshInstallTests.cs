@@ -23,7 +23,7 @@ public sealed class FreshInstallTests(FreshInstallApp app) : IClassFixture<Fresh
         using var first = app.CreateCookieClient();
         var login = await first.GetAsync("/login");
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-        Assert.Equal("/register", login.Headers.Location!.OriginalString.TrimStart('.'));
+        Assert.EndsWith("/register", login.Headers.Location!.ToString());
 
         Assert.Equal(HttpStatusCode.Redirect, (await RegisterAsync(first, "founder", invitation: null)).StatusCode);
         var admin = await first.GetAsync("/admin");
