@@ -14,7 +14,7 @@ namespace Conclave.Host.Identity;
 internal sealed class IdentityStore(IServiceScopeFactory scopes, IOptions<ConclaveIdentityOptions> options, ILogger<IdentityStore> logger)
     : IHostedService
 {
-    public const string AdminRole = "admin";
+    public const string AdminRole = ConclaveRoles.Admin;
 
     // Any constant distinct from other advisory locks taken on this database.
     private const long SchemaLock = 0x436f6e636c617665;

@@ -82,3 +82,48 @@ public sealed class SignInTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/")).StatusCode);
     }
 }
+
+public sealed class AccountPageTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+{
+    [Fact]
+    public async Task Changing_the_password_keeps_this_browser_signed_in_and_the_old_password_stops_working()
+    {
+        await app.CreateUserAsync("changer");
+        using var browser = app.CreateCookieClient();
+        await OidcFlow.SignInAsync(browser, "changer", ConclaveApp.Password);
+        const string NewPassword = "Another-Strong-7-Secret";
+
+        var changed = await OidcFlow.PostFormAsync(browser, "/account", "change-password", new()
+        {
+            ["Input.Current"] = ConclaveApp.Password,
+            ["Input.New"] = NewPassword,
+            ["Input.Confirm"] = NewPassword,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Contains("Your password was changed.", await changed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account")).StatusCode);
+        using var other = app.CreateCookieClient();
+        Assert.Contains("Wrong user name or password.", await (await OidcFlow.SignInAsync(other, "changer", ConclaveApp.Password)).Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Redirect, (await OidcFlow.SignInAsync(other, "changer", NewPassword)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_current_password_changes_nothing_and_says_so()
+    {
+        await app.CreateUserAsync("careful");
+        using var browser = app.CreateCookieClient();
+        await OidcFlow.SignInAsync(browser, "careful", ConclaveApp.Password);
+
+        var refused = await OidcFlow.PostFormAsync(browser, "/account", "change-password", new()
+        {
+            ["Input.Current"] = "Not-The-Password-1",
+            ["Input.New"] = "Another-Strong-7-Secret",
+            ["Input.Confirm"] = "Another-Strong-7-Secret",
+        });
+
+        Assert.Contains("Incorrect password", await refused.Content.ReadAsStringAsync());
+        using var other = app.CreateCookieClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await OidcFlow.SignInAsync(other, "careful", ConclaveApp.Password)).StatusCode);
+    }
+}
