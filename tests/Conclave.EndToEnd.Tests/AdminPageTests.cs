@@ -31,8 +31,9 @@ public sealed class AdminPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.GetByTestId("login-password").FillAsync(ConclaveApp.Password);
         await page.GetByTestId("login-submit").ClickAsync();
         await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
-        await Assertions.Expect(page.GetByTestId("admin-link")).ToBeVisibleAsync();
-        await page.GotoAsync("/admin");
+        // Clicks before the page is interactive are plain HTML (see BrowserApp.OpenAsync).
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.GetByTestId("admin-link").ClickAsync();
         await page.Locator("[data-testid=admin][data-interactive=true]").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("users")).ToContainTextAsync("boss");
 
