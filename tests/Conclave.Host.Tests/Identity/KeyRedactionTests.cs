@@ -31,8 +31,9 @@ public sealed class KeyRedactionTests(LoggedApp app) : IClassFixture<LoggedApp>
         var index = app.Provider.Requests.Count;
 
         var posted = await app.PostMessageAsync(session.Id, "Say hello");
-        var request = await app.Provider.WaitForRequestAsync(index, TimeSpan.FromSeconds(15));
-        var end = await app.WaitForRunEndAsync(session.Id, posted.RunId);
+        // Logging everything at Trace makes the Host slow: generous deadlines.
+        var request = await app.Provider.WaitForRequestAsync(index, TimeSpan.FromSeconds(60));
+        var end = await app.WaitForRunEndAsync(session.Id, posted.RunId, TimeSpan.FromSeconds(60));
 
         Assert.IsType<RunCompleted>(end.Data);
         Assert.Equal("Bearer " + ConclaveApp.ProviderKey, request.Authorization);
