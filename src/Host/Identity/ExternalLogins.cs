@@ -13,6 +13,7 @@ internal static class ExternalLogins
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        // The form parameter makes the endpoint require the form's antiforgery token (no cross-site log-out).
         endpoints.MapPost("/account/logout", async (SignInManager<IdentityUser> signIn, [FromForm] string? returnUrl) =>
         {
             await signIn.SignOutAsync();
