@@ -59,9 +59,30 @@ public sealed class PostgresFixture : IAsyncLifetime
         await server.OpenAsync();
         // FORCE ends connections a test host may still hold in its pool.
         foreach (var name in _databases)
-            await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+            await DropAsync(server, name);
         _databases.Clear();
     }
+
+    /// <summary>
+    /// PostgreSQL 15 refuses FORCE (42501) while an autovacuum worker, which a non-superuser may not
+    /// terminate, is busy in the database; the worker finishes within moments, so try again.
+    /// </summary>
+    private static Task DropAsync(NpgsqlConnection server, string name) =>
+        Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+                    return true;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(30),
+            $"database {name} can be dropped once autovacuum leaves it");
 
     internal static string DatabaseName(string prefix)
     {
