@@ -1,5 +1,6 @@
 using Conclave.Agents;
 using Conclave.Host.Composition;
+using Conclave.Host.Identity;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
@@ -14,9 +15,11 @@ builder.Services.AddSandboxModule(builder.Configuration);
 var app = builder.Build();
 
 app.MapWeb();
-app.MapSessionsModule();
-app.MapAgentsModule();
-app.MapSandboxModule();
+// Every module endpoint sits under /api and takes the API policy: bearer token with the right scope, or the UI cookie.
+var api = app.MapGroup("").RequireAuthorization(ApiAccess.Policy);
+api.MapSessionsModule();
+api.MapAgentsModule();
+api.MapSandboxModule();
 
 app.Run();
 

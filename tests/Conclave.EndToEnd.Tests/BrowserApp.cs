@@ -12,11 +12,16 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
     private IPlaywright? _playwright;
     private IBrowserContext? _context;
 
+    private IReadOnlyList<KeyValuePair<string, string>> _signInCookies = [];
+
     public IBrowser Browser { get; private set; } = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+        // Pages open signed in as the default user (the owner of what app.Client creates); the
+        // cookie comes from the real login form, as the browser would get it.
+        _signInCookies = await SignInCookiesAsync(DefaultUserName);
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -40,8 +45,16 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
         return page;
     }
 
-    /// <summary>A fresh browser context; the previous test's is closed first, so its circuit ends too.</summary>
+    /// <summary>A fresh browser context signed in as the default user; the previous test's is closed first, so its circuit ends too.</summary>
     public async Task<IPage> NewPageAsync()
+    {
+        var page = await NewAnonymousPageAsync();
+        await page.Context.AddCookiesAsync(_signInCookies.Select(c => new Cookie { Name = c.Key, Value = c.Value, Url = BaseAddress.ToString() }));
+        return page;
+    }
+
+    /// <summary>A fresh browser context nobody signed in to.</summary>
+    public async Task<IPage> NewAnonymousPageAsync()
     {
         if (_context is not null)
         {

@@ -10,9 +10,7 @@ internal static class WebExtensions
 {
     public static WebApplicationBuilder AddWeb(this WebApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(LocalUserAuthentication.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, LocalUserAuthentication>(LocalUserAuthentication.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.AddIdentityAndTrust();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -27,17 +25,18 @@ internal static class WebExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseIdentityAndTrust();
         app.UseAntiforgery();
 
-        app.MapOpenApi();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
-        app.MapStaticAssets();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapStaticAssets().AllowAnonymous();
         var highlightCss = new ColorCode.HtmlClassFormatter().GetCSSString();
-        app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription().AllowAnonymous();
+        app.MapIdentityAndTrust();
+        // Our CSP (SecurityHeaders) sets frame-ancestors 'none' itself.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 }

@@ -33,11 +33,11 @@ window.conclave = {
     }
   },
   // Uploads files chosen in the picker or dropped on the zone; the component gets the progress.
-  bindUploads(zone, picker, url, component) {
+  bindUploads(zone, picker, url, component, antiforgeryToken) {
     if (!zone || zone.dataset.bound) return;
     zone.dataset.bound = "1";
     const start = (files) => {
-      if (files.length > 0 && !picker.disabled) conclave.uploadFiles(url, files, component);
+      if (files.length > 0 && !picker.disabled) conclave.uploadFiles(url, files, component, antiforgeryToken);
     };
     picker.addEventListener("change", () => {
       const files = Array.from(picker.files);
@@ -56,7 +56,7 @@ window.conclave = {
     });
   },
   // XMLHttpRequest, not fetch: only it reports upload progress.
-  uploadFiles(url, files, component) {
+  uploadFiles(url, files, component, antiforgeryToken) {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
     // The page may have been left mid-upload: its component is gone, the upload still finishes.
@@ -64,6 +64,8 @@ window.conclave = {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.setRequestHeader("Accept", "application/json");
+    // The browser sends the sign-in cookie by itself; this header proves the page sent the request.
+    if (antiforgeryToken) xhr.setRequestHeader("RequestVerificationToken", antiforgeryToken);
     let reported = 0;
     xhr.upload.onprogress = (e) => {
       // At most ~10 reports a second reach the server.

@@ -332,6 +332,7 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         {
             c.Request.Method = method.Method;
             c.Request.Path = PathString.FromUriComponent(rawPath);
+            c.Request.Headers.Authorization = app.Client.DefaultRequestHeaders.Authorization!.ToString();
         });
         using var body = new StreamReader(context.Response.Body);
         return (context.Response.StatusCode, context.Response.ContentType ?? "", await body.ReadToEndAsync());

@@ -8,6 +8,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using System.Net.Http.Headers;
+using Conclave.Host.Identity;
+using Microsoft.AspNetCore.Identity;
 
 namespace Conclave.Testing.Host;
 
@@ -66,6 +69,7 @@ public class ConclaveApp : IAsyncLifetime
         ConnectionString = await _postgres.CreateDatabaseAsync("host");
         Provider = await ScriptedOpenAiServer.StartAsync();
         StartHost();
+        await SignInDefaultUserAsync();
     }
 
     /// <summary>
@@ -77,6 +81,8 @@ public class ConclaveApp : IAsyncLifetime
         Client.Dispose();
         await _factory!.DisposeAsync();
         StartHost();
+        // The accounts and clients are in the database already: only sign in again.
+        Client = FreshInstall ? CreateAnonymousClient() : await CreateUserClientAsync(DefaultUserName);
     }
 
     private void StartHost()
@@ -106,19 +112,155 @@ public class ConclaveApp : IAsyncLifetime
                 ["Conclave:Runs:HeartbeatInterval"] = "00:00:00.200",
                 ["Conclave:Runs:LeaseTimeout"] = "00:00:01.500",
                 ["Conclave:Runs:ReaperInterval"] = "00:00:00.250",
+                // Tests register users freely; the rate-limit tests set their own low limit.
+                ["Conclave:Identity:Registration"] = "Open",
+                ["Conclave:RateLimits:PermitLimit"] = "100000",
             };
             foreach (var (key, value) in ExtraSettings)
             {
                 settings[key] = value;
             }
 
+            AddSettings(settings);
+            ConfigureHost(builder);
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
             }
         });
         BeforeStart(_factory);
-        Client = _factory.CreateClient();
+    }
+
+    private async Task SignInDefaultUserAsync()
+    {
+        // The default user signs in like everyone else: login form, then authorization code + PKCE.
+        await RegisterClientAsync(TestClientId, TestRedirectUri);
+        if (!FreshInstall)
+        {
+            await CreateUserAsync(DefaultUserName, DefaultUserId);
+            Client = await CreateUserClientAsync(DefaultUserName);
+        }
+        else
+        {
+            Client = CreateAnonymousClient();
+        }
+    }
+
+    /// <summary>No account exists (and <see cref="Client"/> is anonymous): the first to register becomes admin.</summary>
+    protected virtual bool FreshInstall => false;
+
+    /// <summary>The default user's id: every session <see cref="Client"/> creates is owned by it.</summary>
+    public const string DefaultUserId = "local";
+
+    public const string DefaultUserName = "tester";
+
+    /// <summary>Every test user's password (strong enough for the Host's rules).</summary>
+    public const string Password = "Correct-Horse-9-Battery";
+
+    /// <summary>A public client (PKCE, no secret) the fixture registers for its users.</summary>
+    public const string TestClientId = "conclave-tests";
+
+    public static readonly Uri TestRedirectUri = new("http://localhost/callback");
+
+    /// <summary>More settings for a derived fixture (e.g. a short token lifetime).</summary>
+    protected virtual void AddSettings(IDictionary<string, string> settings)
+    {
+    }
+
+    /// <summary>More host configuration for a derived fixture (e.g. a logger provider).</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder builder)
+    {
+    }
+
+    /// <summary>A client with no credentials; it does not follow redirects.</summary>
+    public HttpClient CreateAnonymousClient() => CreateClient(allowAutoRedirect: false, handleCookies: false);
+
+    /// <summary>A client that keeps cookies like a browser and does not follow redirects.</summary>
+    public HttpClient CreateCookieClient() => CreateClient(allowAutoRedirect: false, handleCookies: true);
+
+    // On Kestrel the factory's client options do not apply: a plain socket client keeps them.
+    private HttpClient CreateClient(bool allowAutoRedirect, bool handleCookies) => _kestrel
+        ? new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowAutoRedirect, UseCookies = handleCookies }) { BaseAddress = BaseAddress }
+        : _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = allowAutoRedirect, HandleCookies = handleCookies });
+
+    /// <summary>Creates an account through the Host's UserManager (the id is optional).</summary>
+    public async Task<IdentityUser> CreateUserAsync(string userName, string? id = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        var user = new IdentityUser { UserName = userName, Email = userName + "@example.com" };
+        if (id is not null)
+        {
+            user.Id = id;
+        }
+
+        var created = await users.CreateAsync(user, Password);
+        if (!created.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
+        }
+
+        return user;
+    }
+
+    /// <summary>Registers an OpenID Connect client as an admin would on the admin page.</summary>
+    public async Task<string?> RegisterClientAsync(string clientId, Uri? redirectUri, bool confidential = false)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var (secret, error) = await scope.ServiceProvider.GetRequiredService<OidcClients>().CreateAsync(
+            clientId, clientId, confidential, redirectUri is null ? [] : [redirectUri.ToString()], CancellationToken.None);
+        return error is null ? secret : throw new InvalidOperationException(error);
+    }
+
+    /// <summary>Signs <paramref name="userName"/> in through the login form and gets its tokens by code + PKCE.</summary>
+    public async Task<TokenSet> SignInForTokensAsync(string userName, string scope = OidcFlow.ApiScopes)
+    {
+        using var browser = CreateCookieClient();
+        var login = await OidcFlow.SignInAsync(browser, userName, Password);
+        if (login.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Signing in {userName} answered {(int)login.StatusCode}: {await login.Content.ReadAsStringAsync()}");
+        }
+
+        return await OidcFlow.AuthorizeAsync(browser, TestClientId, TestRedirectUri, scope);
+    }
+
+    /// <summary>An API client acting as <paramref name="userName"/> (created when missing) with a bearer token.</summary>
+    public async Task<HttpClient> CreateUserClientAsync(string userName)
+    {
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            if (await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByNameAsync(userName) is null)
+            {
+                await CreateUserAsync(userName);
+            }
+        }
+
+        var tokens = await SignInForTokensAsync(userName);
+        return CreateBearerClient(tokens.AccessToken);
+    }
+
+    /// <summary>The sign-in cookies (name, value) the login form sets for <paramref name="userName"/>, e.g. for a browser.</summary>
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> SignInCookiesAsync(string userName)
+    {
+        using var browser = CreateCookieClient();
+        var login = await OidcFlow.SignInAsync(browser, userName, Password);
+        var cookies = login.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
+        var signIn = cookies
+            .Select(c => c.Split(';')[0].Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0].StartsWith("conclave.auth", StringComparison.Ordinal))
+            .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
+            .ToList();
+        return signIn.Count > 0
+            ? signIn
+            : throw new InvalidOperationException($"Signing in {userName} set no cookie ({(int)login.StatusCode}): {string.Join("; ", cookies)} {await login.Content.ReadAsStringAsync()}");
+    }
+
+    public HttpClient CreateBearerClient(string accessToken)
+    {
+        var client = CreateClient(allowAutoRedirect: true, handleCookies: true);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return client;
     }
 
     private void BeforeStart(WebApplicationFactory<Program> factory)

@@ -1,0 +1,160 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Conclave.Host.Identity;
+
+/// <summary>
+/// The OpenID Connect endpoints OpenIddict passes through to us once it validated the request:
+/// authorize (issues the code to the user signed in with the cookie), token, userinfo and logout.
+/// </summary>
+internal static class ConnectEndpoints
+{
+    public static void MapConnectEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var connect = endpoints.MapGroup("/connect").AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        connect.MapMethods("/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync);
+        connect.MapPost("/token", TokenAsync);
+        connect.MapMethods("/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
+        connect.MapMethods("/logout", [HttpMethods.Get, HttpMethods.Post], LogoutAsync);
+    }
+
+    private static async Task<IResult> AuthorizeAsync(HttpContext http, UserManager<IdentityUser> users, SignInManager<IdentityUser> signIn)
+    {
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        var cookie = await http.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var user = cookie.Succeeded ? await users.GetUserAsync(cookie.Principal) : null;
+        if (user is null || !await signIn.CanSignInAsync(user))
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Reject(Errors.LoginRequired, "The user is not signed in.");
+            }
+
+            // Sign in, then come back here with the same request.
+            var query = http.Request.HasFormContentType
+                ? QueryString.Create(http.Request.Form.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value.ToString())))
+                : http.Request.QueryString;
+            return Results.Challenge(
+                new AuthenticationProperties { RedirectUri = http.Request.PathBase + http.Request.Path + query },
+                [IdentityConstants.ApplicationScheme]);
+        }
+
+        // Clients are registered by admins, so there is no consent screen: signing in is the consent.
+        var identity = await IdentityForAsync(user, users, request.GetScopes());
+        return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static async Task<IResult> TokenAsync(HttpContext http, UserManager<IdentityUser> users, SignInManager<IdentityUser> signIn)
+    {
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            // OpenIddict validated the code or refresh token; the user must still exist and be allowed in.
+            var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var user = result.Principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+            if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+            {
+                return Reject(Errors.InvalidGrant, "The user no longer exists or may not sign in.");
+            }
+
+            var identity = await IdentityForAsync(user, users, result.Principal!.GetScopes());
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            // A machine client acts as itself: its sessions belong to the client id.
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+            identity.SetClaim(Claims.Subject, "client:" + request.ClientId).SetClaim(Claims.Name, request.ClientId);
+            identity.SetScopes(request.GetScopes());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
+    }
+
+    private static async Task<IResult> UserInfoAsync(HttpContext http, UserManager<IdentityUser> users)
+    {
+        var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var user = result.Principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+        if (user is null)
+        {
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user no longer exists.",
+                }),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var claims = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            [Claims.Subject] = user.Id,
+        };
+        if (result.Principal!.HasScope(Scopes.Profile))
+        {
+            claims[Claims.Name] = user.UserName;
+            claims[Claims.PreferredUsername] = user.UserName;
+        }
+
+        if (result.Principal!.HasScope(Scopes.Email))
+        {
+            claims[Claims.Email] = user.Email;
+            claims[Claims.EmailVerified] = user.EmailConfirmed;
+        }
+
+        if (result.Principal!.HasScope(Scopes.Roles))
+        {
+            claims[Claims.Role] = await users.GetRolesAsync(user);
+        }
+
+        return Results.Ok(claims);
+    }
+
+    private static async Task<IResult> LogoutAsync(SignInManager<IdentityUser> signIn)
+    {
+        await signIn.SignOutAsync();
+        // OpenIddict redirects to the validated post_logout_redirect_uri (or answers 200 without one).
+        return Results.SignOut(new AuthenticationProperties { RedirectUri = "/login" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+
+    private static async Task<ClaimsIdentity> IdentityForAsync(IdentityUser user, UserManager<IdentityUser> users, IEnumerable<string> scopes)
+    {
+        var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+        var granted = scopes.ToList();
+        // The subject is the Identity user id: the same owner id as the cookie's NameIdentifier.
+        identity.SetClaim(Claims.Subject, user.Id)
+            .SetClaim(Claims.Name, user.UserName)
+            .SetClaim(Claims.PreferredUsername, user.UserName)
+            .SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        if (granted.Contains(Scopes.Email) && user.Email is not null)
+        {
+            identity.SetClaim(Claims.Email, user.Email);
+        }
+
+        identity.SetScopes(granted);
+        identity.SetDestinations(claim => claim.Type switch
+        {
+            Claims.Name or Claims.PreferredUsername when granted.Contains(Scopes.Profile) => [Destinations.AccessToken, Destinations.IdentityToken],
+            Claims.Email => [Destinations.AccessToken, Destinations.IdentityToken],
+            Claims.Role when granted.Contains(Scopes.Roles) => [Destinations.AccessToken, Destinations.IdentityToken],
+            _ => [Destinations.AccessToken],
+        });
+        return identity;
+    }
+
+    private static IResult Reject(string error, string description) => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}
