@@ -97,7 +97,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(page.Locator("[data-testid=entry].entry-notice")).ToContainTextAsync("Stopped by the user.");
         await Assertions.Expect(page.GetByTestId("streaming")).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByTestId("stop")).ToHaveCountAsync(0);
-        await Assertions.Expect(page.GetByTestId("run-state")).ToHaveTextAsync("Idle");
+        await Assertions.Expect(page.GetByTestId("run-state")).ToHaveAttributeAsync("data-status", "Cancelled");
         await request.WaitForDisconnectAsync(Deadline);
         Assert.IsType<RunCancelled>((await app.EventsAsync(session.Id))[^1].Data);
     }

@@ -35,6 +35,8 @@ public static class SessionsModule
         services.AddOptions<RunLeaseOptions>().BindConfiguration(RunLeaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RunLeases>();
         services.AddSingleton<IRunLeases>(sp => sp.GetRequiredService<RunLeases>());
+        services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Quotas>();
         services.AddSingleton<RunReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<RunReaper>());
         services.AddExceptionHandler<SessionProblems>();

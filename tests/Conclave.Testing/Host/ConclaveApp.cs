@@ -115,6 +115,8 @@ public class ConclaveApp : IAsyncLifetime
                 // Tests register users freely; the rate-limit tests set their own low limit.
                 ["Conclave:Identity:Registration"] = "Open",
                 ["Conclave:RateLimits:PermitLimit"] = "100000",
+                // Tests and benchmarks run many runs at once; the quota tests set their own limits.
+                ["Conclave:Quotas:MaxConcurrentRuns"] = "1000",
             };
             foreach (var (key, value) in ExtraSettings)
             {

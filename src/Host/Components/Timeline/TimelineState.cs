@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Components.Timeline;
@@ -196,11 +195,12 @@ public sealed partial class TimelineState
 
         try
         {
-            foreach (var agent in JsonSerializer.Deserialize<TeamDefinition>(teamSnapshot)?.Agents ?? [])
+            var team = JsonSerializer.Deserialize<TeamColors>(teamSnapshot);
+            foreach (var agent in team?.Agents ?? [])
             {
-                if (HexColor().IsMatch(agent.Color))
+                if (agent.Name is { } name && agent.Color is { } color && HexColor().IsMatch(color))
                 {
-                    _colors[agent.Name] = agent.Color;
+                    _colors[name] = color;
                 }
             }
         }
@@ -238,6 +238,11 @@ public sealed partial class TimelineState
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The part of a run's team snapshot the timeline reads: each agent's colour.</summary>
+    private sealed record TeamColors(IReadOnlyList<AgentColor>? Agents);
+
+    private sealed record AgentColor(string? Name, string? Color);
 
     [GeneratedRegex("^#[0-9a-fA-F]{6}$")]
     private static partial Regex HexColor();

@@ -31,6 +31,12 @@ internal sealed class SessionProblems(IProblemDetailsService problems) : IExcept
                 Title = "The run has already ended",
                 Detail = e.Message,
             },
+            QuotaExceededException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "A quota is used up",
+                Detail = e.Message,
+            },
             RunStateException e => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
@@ -45,6 +51,11 @@ internal sealed class SessionProblems(IProblemDetailsService problems) : IExcept
         }
 
         context.Response.StatusCode = details.Status!.Value;
+        if (exception is QuotaExceededException { RetryAfter: { } retryAfter })
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

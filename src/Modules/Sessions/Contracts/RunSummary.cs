@@ -8,6 +8,9 @@ public sealed record RunSummary
     public Guid SessionId { get; init; }
     public string OwnerId { get; init; } = "";
     public RunStatus Status { get; init; } = RunStatus.Queued;
+
+    /// <summary>Queued or running: it counts against the user's concurrent runs (a paused run does not).</summary>
+    public bool Active { get; init; } = true;
     public string? Team { get; init; }
     public DateTimeOffset QueuedAt { get; init; }
     public DateTimeOffset? EndedAt { get; init; }

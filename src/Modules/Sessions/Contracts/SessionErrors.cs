@@ -12,3 +12,9 @@ public sealed class SessionValidationException(string field, string message) : E
 {
     public string Field { get; } = field;
 }
+
+/// <summary>A quota of the user's is used up; nothing was started. <see cref="RetryAfter"/>: when it renews, if known.</summary>
+public sealed class QuotaExceededException(string message, TimeSpan? retryAfter) : Exception(message)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}

@@ -21,10 +21,10 @@ internal sealed partial class RunSummaryProjection : EventProjection
         ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Running).Set(r => r.Team, e.Data.Team);
 
     public void Project(IEvent<RunPaused> e, IDocumentOperations ops) =>
-        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Paused);
+        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Paused).Set(r => r.Active, false);
 
     public void Project(IEvent<RunResumed> e, IDocumentOperations ops) =>
-        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued);
+        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued).Set(r => r.Active, true);
 
     public void Project(IEvent<RunRequeued> e, IDocumentOperations ops) =>
         ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued);
@@ -49,7 +49,7 @@ internal sealed partial class RunSummaryProjection : EventProjection
 
     private static void End(IDocumentOperations ops, Guid runId, RunStatus status, DateTimeOffset at, string? reason)
     {
-        var patch = ops.Patch<RunSummary>(runId).Set(r => r.Status, status).Set(r => r.EndedAt, at);
+        var patch = ops.Patch<RunSummary>(runId).Set(r => r.Status, status).Set(r => r.EndedAt, at).Set(r => r.Active, false);
         if (reason is not null)
         {
             patch.Set(r => r.Reason, reason);

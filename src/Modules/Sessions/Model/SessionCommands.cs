@@ -1,6 +1,7 @@
 using System.Text;
 using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Log;
+using Conclave.Sessions.Runs;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine.Marten;
@@ -11,7 +12,7 @@ namespace Conclave.Sessions.Model;
 /// The session use cases behind both the REST API and the UI. Validation happens before anything
 /// is appended, so bad input changes nothing.
 /// </summary>
-internal sealed class SessionCommands(IDocumentStore store, SessionStream stream, SessionLog log, TimeProvider clock) : ISessions
+internal sealed class SessionCommands(IDocumentStore store, SessionStream stream, SessionLog log, Quotas quotas, TimeProvider clock) : ISessions
 {
     public async Task<SessionSummary> CreateAsync(string ownerId, string? title, CancellationToken cancellationToken)
     {
@@ -76,6 +77,7 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         ValidateMessage(text);
         ValidateLimits(limits);
         await RequireAsync(ownerId, sessionId, cancellationToken);
+        await quotas.CheckAsync(ownerId, [], cancellationToken);
 
         var now = clock.GetUtcNow();
         var messageId = Guid.CreateVersion7();
@@ -101,9 +103,10 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
             throw new SessionValidationException("messageId", "Only the last message of the session can be edited.");
         }
 
+        var activeRuns = Conversation.ActiveRuns(history);
+        await quotas.CheckAsync(ownerId, [.. activeRuns], cancellationToken);
         var now = clock.GetUtcNow();
         var events = new List<object>();
-        var activeRuns = Conversation.ActiveRuns(history);
         // A run still working on the old message is superseded with it: ended in the log here, stopped on its node below.
         events.AddRange(activeRuns.Select(runId => new RunCancelled(runId, RunReasons.SupersededByEdit, now)));
         var editedId = Guid.CreateVersion7();
