@@ -37,6 +37,7 @@ public static class SessionsModule
         services.AddSingleton<IRunLeases>(sp => sp.GetRequiredService<RunLeases>());
         services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Quotas>();
+        services.AddSingleton<IQuotas>(sp => sp.GetRequiredService<Quotas>());
         services.AddSingleton<RunReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<RunReaper>());
         services.AddExceptionHandler<SessionProblems>();
@@ -57,6 +58,7 @@ public static class SessionsModule
         options.Projections.Add(new SessionSummaryProjection(), ProjectionLifecycle.Inline);
         options.Schema.For<RunSummary>().DatabaseSchemaName(Schema).Index(r => r.OwnerId).Index(r => r.SessionId);
         options.Projections.Add(new RunSummaryProjection(), ProjectionLifecycle.Inline);
+        options.Schema.For<UserQuota>().DatabaseSchemaName(Schema);
         options.Schema.For<RunLease>().DatabaseSchemaName(Schema).UseOptimisticConcurrency(true).Index(l => l.HeartbeatAt);
         return options;
     }

@@ -38,11 +38,17 @@ public sealed class TeamPickerTests(ConclaveApp app) : IClassFixture<ConclaveApp
             .Add(x => x.TeamId, session.TeamId)
             .Add(x => x.Changed, s => changed = s));
 
+        // The teams load asynchronously: wait until the list and the selection are rendered.
+        picker.WaitForAssertion(
+            () => Assert.Equal(
+                picker.FindAll("option").Select(o => o.GetAttribute("value")).FirstOrDefault(),
+                picker.Find("[data-testid=team-picker]").GetAttribute("value")),
+            TimeSpan.FromSeconds(10));
         var select = picker.Find("[data-testid=team-picker]");
         var offered = picker.FindAll("option").Select(o => o.GetAttribute("value")).ToList();
         Assert.Contains(mine.Id.ToString(), offered);
         Assert.DoesNotContain(theirs.Id.ToString(), offered);
-        Assert.Equal(offered[0], select.GetAttribute("value")); // no team yet: the default, the Assistant, is listed first
+        Assert.NotNull(offered[0]); // no team yet: the default, the Assistant, is listed first and selected
 
         await select.ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = mine.Id.ToString() });
 

@@ -149,16 +149,8 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
             .ToListAsync(cancellationToken);
     }
 
-    public async Task<UsageTotals> UsageAsync(string ownerId, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        var runs = await session.Query<RunSummary>()
-            .Where(r => r.OwnerId == ownerId && r.QueuedAt >= since)
-            .Select(r => new { r.PromptTokens, r.CompletionTokens, r.Cost, r.UnpricedCalls })
-            .ToListAsync(cancellationToken);
-        return new UsageTotals(
-            runs.Count, runs.Sum(r => r.PromptTokens), runs.Sum(r => r.CompletionTokens), runs.Sum(r => r.Cost), runs.Sum(r => r.UnpricedCalls));
-    }
+    public Task<UsageTotals> UsageAsync(string ownerId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        RunUsageQuery.OfAsync(store, ownerId, since, cancellationToken);
 
     public async Task<EventPage> ReadEventsAsync(string ownerId, Guid sessionId, long afterVersion, int limit, CancellationToken cancellationToken)
     {
