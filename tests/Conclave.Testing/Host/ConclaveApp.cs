@@ -78,10 +78,58 @@ public class ConclaveApp : IAsyncLifetime
     /// </summary>
     public async Task RestartAsync()
     {
+        await StopHostAsync();
+        // The accounts and clients are in the database already: only sign in again.
+        await StartHostAsync();
+    }
+
+    /// <summary>The Host's settings in this fixture (also for a Host started as a separate process).</summary>
+    public Dictionary<string, string> Settings()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Conclave"] = ConnectionString,
+            ["Conclave:Models:Default:BaseUrl"] = Provider.BaseUrl.ToString(),
+            ["Conclave:Models:Default:Model"] = "scripted-model",
+            ["Conclave:Models:Default:ApiKey"] = ProviderKey,
+            ["Conclave:Models:Default:MaxRetries"] = "1",
+            ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
+            // Real containers (Podman), but none started ahead: tests that execute code start their own.
+            ["Conclave:Sandbox:WarmPoolSize"] = "0",
+            ["Conclave:Sandbox:NodeId"] = SandboxNodeId,
+            ["Conclave:Sandbox:WorkspaceRoot"] = WorkspaceRoot,
+            ["Conclave:Sandbox:MaxUploadBytes"] = MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
+            // Quick heartbeats and reaping, so tests of lost nodes take seconds.
+            ["Conclave:Runs:HeartbeatInterval"] = "00:00:00.200",
+            ["Conclave:Runs:LeaseTimeout"] = "00:00:01.500",
+            ["Conclave:Runs:ReaperInterval"] = "00:00:00.250",
+            // Tests register users freely; the rate-limit tests set their own low limit.
+            ["Conclave:Identity:Registration"] = "Open",
+            ["Conclave:RateLimits:PermitLimit"] = "100000",
+            // Tests and benchmarks run many runs at once; the quota tests set their own limits.
+            ["Conclave:Quotas:MaxConcurrentRuns"] = "1000",
+        };
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value;
+        }
+
+        AddSettings(settings);
+        return settings;
+    }
+
+    /// <summary>Stops the in-process Host (gracefully) and leaves the database, provider and workspaces as they are.</summary>
+    public async Task StopHostAsync()
+    {
         Client.Dispose();
         await _factory!.DisposeAsync();
+        _factory = null;
+    }
+
+    /// <summary>Starts the in-process Host again after <see cref="StopHostAsync"/> and signs the default user in.</summary>
+    public async Task StartHostAsync()
+    {
         StartHost();
-        // The accounts and clients are in the database already: only sign in again.
         Client = FreshInstall ? CreateAnonymousClient() : await CreateUserClientAsync(DefaultUserName);
     }
 
@@ -95,35 +143,7 @@ public class ConclaveApp : IAsyncLifetime
             builder.UseStaticWebAssets();
             // UseSetting, not ConfigureAppConfiguration: Program reads the connection string while
             // building, before configuration callbacks of the factory would apply.
-            var settings = new Dictionary<string, string>
-            {
-                ["ConnectionStrings:Conclave"] = ConnectionString,
-                ["Conclave:Models:Default:BaseUrl"] = Provider.BaseUrl.ToString(),
-                ["Conclave:Models:Default:Model"] = "scripted-model",
-                ["Conclave:Models:Default:ApiKey"] = ProviderKey,
-                ["Conclave:Models:Default:MaxRetries"] = "1",
-                ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
-                // Real containers (Podman), but none started ahead: tests that execute code start their own.
-                ["Conclave:Sandbox:WarmPoolSize"] = "0",
-                ["Conclave:Sandbox:NodeId"] = SandboxNodeId,
-                ["Conclave:Sandbox:WorkspaceRoot"] = WorkspaceRoot,
-                ["Conclave:Sandbox:MaxUploadBytes"] = MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
-                // Quick heartbeats and reaping, so tests of lost nodes take seconds.
-                ["Conclave:Runs:HeartbeatInterval"] = "00:00:00.200",
-                ["Conclave:Runs:LeaseTimeout"] = "00:00:01.500",
-                ["Conclave:Runs:ReaperInterval"] = "00:00:00.250",
-                // Tests register users freely; the rate-limit tests set their own low limit.
-                ["Conclave:Identity:Registration"] = "Open",
-                ["Conclave:RateLimits:PermitLimit"] = "100000",
-                // Tests and benchmarks run many runs at once; the quota tests set their own limits.
-                ["Conclave:Quotas:MaxConcurrentRuns"] = "1000",
-            };
-            foreach (var (key, value) in ExtraSettings)
-            {
-                settings[key] = value;
-            }
-
-            AddSettings(settings);
+            var settings = Settings();
             ConfigureHost(builder);
             foreach (var (key, value) in settings)
             {
