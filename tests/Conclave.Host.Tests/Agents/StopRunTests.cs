@@ -6,7 +6,15 @@ using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Agents;
 
+/// <summary>Tests that time something: they run alone, after the parallel ones, so other test hosts do not share the 2 cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TimingCollection
+{
+    public const string Name = "Timing";
+}
+
 /// <summary>Stop halts a run at once and saves tokens: the provider's stream is closed.</summary>
+[Collection(TimingCollection.Name)]
 public sealed class StopRunTests(ConclaveApp app) : IClassFixture<ConclaveApp>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
