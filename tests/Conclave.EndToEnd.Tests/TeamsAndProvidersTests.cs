@@ -7,7 +7,7 @@ namespace Conclave.EndToEnd.Tests;
 
 public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<BrowserApp>
 {
-    private const string Key = "gsk_live-SECRET-key-0000wxyz";
+    private const string Key = "fake-test-key-for-browser-0000wxyz";
 
     [Fact]
     public async Task A_team_made_in_the_editor_by_keyboard_shows_in_the_list()

@@ -9,7 +9,7 @@ namespace Conclave.Testing.Tests;
 /// <summary>Each test gets its own server, so scripts and recordings never leak between tests.</summary>
 public abstract class ScriptedServerTest : IAsyncLifetime
 {
-    protected const string ApiKey = "sk-scripted-test";
+    protected const string ApiKey = "fake-scripted-test-key";
     protected static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     private ScriptedOpenAiServer? _server;

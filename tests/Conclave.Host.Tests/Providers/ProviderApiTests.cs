@@ -12,7 +12,7 @@ namespace Conclave.Host.Tests.Providers;
 /// <summary>Providers over HTTP: the key goes in, is stored encrypted, and only its hint ever comes back.</summary>
 public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
 {
-    private const string Key = "sk-proj-SECRET-do-not-leak-9876wxyz";
+    private const string Key = "fake-test-key-do-not-leak-9876wxyz";
     private static readonly CancellationToken None = CancellationToken.None;
 
     private static object Provider(string name, string? apiKey = Key, string preset = "OpenAI", string? baseUrl = null) => new
@@ -119,9 +119,9 @@ public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveAp
         Assert.Equal("…wxyz", kept.KeyHint);
         Assert.Equal(Key, (await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
 
-        var replaced = await UpdateAsync(created.Id, Provider("Keys", apiKey: "gsk_another-key-0000abcd"));
+        var replaced = await UpdateAsync(created.Id, Provider("Keys", apiKey: "fake-another-test-key-0000abcd"));
         Assert.Equal("…abcd", replaced.KeyHint);
-        Assert.Equal("gsk_another-key-0000abcd", (await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
+        Assert.Equal("fake-another-test-key-0000abcd", (await resolver.ResolveAsync(created.OwnerId, created.Id, null, None)).ApiKey);
 
         var removed = await UpdateAsync(created.Id, Provider("Keys", apiKey: ""));
         Assert.Null(removed.KeyHint);

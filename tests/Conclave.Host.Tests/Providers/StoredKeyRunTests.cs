@@ -9,7 +9,7 @@ namespace Conclave.Host.Tests.Providers;
 /// <summary>A user's own provider key: decrypted only for the call, sent to the provider, stored nowhere in plain text.</summary>
 public sealed class StoredKeyRunTests(ConclaveApp app) : IClassFixture<ConclaveApp>
 {
-    private const string Key = "sk-user-own-key-5f3a9c1e7d2b";
+    private const string Key = "fake-user-own-key-for-tests-7d2b";
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]

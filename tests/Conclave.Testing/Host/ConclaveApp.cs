@@ -36,7 +36,7 @@ public class ConclaveApp : IAsyncLifetime
     /// <summary>Where the Host listens when served on Kestrel.</summary>
     public Uri BaseAddress { get; private set; } = new("http://localhost/");
 
-    public const string ProviderKey = "sk-test-0123456789abcdefghijklmnop";
+    public const string ProviderKey = "fake-provider-key-for-tests-0123456789";
 
     /// <summary>The largest upload the Host accepts in tests (small, so a test can exceed it cheaply).</summary>
     public const long MaxUploadBytes = 1024 * 1024;
