@@ -313,13 +313,6 @@ public sealed class UsageTally
     public override string ToString()
     {
         var tokens = $"{Tokens:N0} tokens";
-        if (Tokens == 0)
-        {
-            return tokens;
-        }
-
-        return !HasUnpriced ? $"{tokens} · ${KnownCost:0.####}"
-            : KnownCost > 0 ? $"{tokens} · ≥ ${KnownCost:0.####} (some prices unknown)"
-            : $"{tokens} · cost unknown (no price set)";
+        return Tokens == 0 ? tokens : $"{tokens} · {CostText.Of(KnownCost, HasUnpriced)}";
     }
 }

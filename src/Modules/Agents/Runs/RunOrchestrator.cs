@@ -273,7 +273,7 @@ public sealed class RunOrchestrator
     {
         var team = run.Team!;
         var selector = team.Agents[0];
-        var provider = await _providers.ResolveAsync(run.OwnerId, selector.ProviderId, selector.Model, cancellationToken);
+        var provider = await run.ProviderOfAsync(selector, _providers, cancellationToken);
         run.CurrentProvider = provider;
         var prompt = new System.Text.StringBuilder("You choose who speaks next in a team of agents working on the user's task. The members:\n");
         foreach (var member in team.Agents)
@@ -310,7 +310,7 @@ public sealed class RunOrchestrator
     private async Task SpeakAsync(Run run, AgentDefinition agent, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var provider = await _providers.ResolveAsync(run.OwnerId, agent.ProviderId, agent.Model, cancellationToken);
+        var provider = await run.ProviderOfAsync(agent, _providers, cancellationToken);
         run.CurrentProvider = provider;
         var toolbox = run.ToolboxOf(agent, _tools);
         var chat = Transcript.For(run.History, run.State, run.Team!, agent, toolbox);
@@ -409,7 +409,7 @@ public sealed class RunOrchestrator
 
         foreach (var agent in run.Team!.Agents)
         {
-            var provider = await _providers.ResolveAsync(run.OwnerId, agent.ProviderId, agent.Model, cancellationToken);
+            var provider = await run.ProviderOfAsync(agent, _providers, cancellationToken);
             if (provider.InputPricePerMillion is null || provider.OutputPricePerMillion is null)
             {
                 throw new RunFailure(
@@ -510,6 +510,19 @@ public sealed class RunOrchestrator
 
         private readonly Dictionary<string, AgentToolbox> _toolboxes = [];
         private readonly Dictionary<ResolvedProvider, IChatCompletionService> _models = [];
+        private readonly Dictionary<string, ResolvedProvider> _providers = [];
+
+        /// <summary>The agent's provider, resolved (and its key decrypted) once per execution, not once per step.</summary>
+        public async Task<ResolvedProvider> ProviderOfAsync(AgentDefinition agent, ProviderResolver resolver, CancellationToken cancellationToken)
+        {
+            if (!_providers.TryGetValue(agent.Name, out var provider))
+            {
+                provider = await resolver.ResolveAsync(OwnerId, agent.ProviderId, agent.Model, cancellationToken);
+                _providers[agent.Name] = provider;
+            }
+
+            return provider;
+        }
 
         /// <summary>The agent's tools, built once per execution (the functions are the same for every step).</summary>
         public AgentToolbox ToolboxOf(AgentDefinition agent, ToolRegistry tools) =>

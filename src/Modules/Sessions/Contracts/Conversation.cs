@@ -9,18 +9,21 @@ public static class Conversation
     /// <summary>The versions an edit took out of the conversation (kept in the log, shown as superseded).</summary>
     public static IReadOnlySet<long> SupersededVersions(IReadOnlyList<SessionEvent> history)
     {
+        // Each edit supersedes [its SupersededFromVersion, its own version): collect the ranges, then one pass.
+        var ranges = history.Where(e => e.Data is UserMessageEdited)
+            .Select(e => (From: ((UserMessageEdited)e.Data).SupersededFromVersion, To: e.Version))
+            .ToList();
         var superseded = new HashSet<long>();
+        if (ranges.Count == 0)
+        {
+            return superseded;
+        }
+
         foreach (var e in history)
         {
-            if (e.Data is UserMessageEdited edit)
+            if (IsConversation(e.Data) && ranges.Any(r => e.Version >= r.From && e.Version < r.To))
             {
-                foreach (var earlier in history)
-                {
-                    if (earlier.Version >= edit.SupersededFromVersion && earlier.Version < e.Version && IsConversation(earlier.Data))
-                    {
-                        superseded.Add(earlier.Version);
-                    }
-                }
+                superseded.Add(e.Version);
             }
         }
 

@@ -89,25 +89,4 @@ public static class RunHistory
 
         return pausing && status is RunStatus.Queued or RunStatus.Running ? RunStatus.Pausing : status;
     }
-
-    /// <summary>True when the log holds the run's queueing and none of its endings.</summary>
-    public static bool IsActive(IEnumerable<SessionEvent> history, Guid runId)
-    {
-        var queued = false;
-        foreach (var e in history)
-        {
-            switch (e.Data)
-            {
-                case RunQueued q when q.RunId == runId:
-                    queued = true;
-                    break;
-                case RunCompleted c when c.RunId == runId:
-                case RunFailed f when f.RunId == runId:
-                case RunCancelled x when x.RunId == runId:
-                    return false;
-            }
-        }
-
-        return queued;
-    }
 }

@@ -72,7 +72,8 @@ internal sealed class RunLeases(IDocumentStore store, IOptions<RunLeaseOptions> 
 
     public bool IsStale(RunLease lease, DateTimeOffset now) => lease.HeartbeatAt < now - options.Value.LeaseTimeout;
 
-    private static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken cancellationToken)
+    /// <summary>Saves a lease change; false when another node changed the lease in between (optimistic concurrency).</summary>
+    internal static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken cancellationToken)
     {
         try
         {

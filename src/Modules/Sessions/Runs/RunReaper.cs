@@ -73,7 +73,7 @@ internal sealed class RunReaper(
         {
             // Ended or paused after its node wrote the last step: nothing runs, nothing to hand on.
             session.Delete(lease);
-            await TrySaveAsync(session, cancellationToken);
+            await RunLeases.TrySaveAsync(session, cancellationToken);
             return false;
         }
 
@@ -91,7 +91,7 @@ internal sealed class RunReaper(
             session.Update(lease);
         }
 
-        if (!await TrySaveAsync(session, cancellationToken))
+        if (!await RunLeases.TrySaveAsync(session, cancellationToken))
         {
             return false; // another node's reaper got there first
         }
@@ -146,17 +146,4 @@ internal sealed class RunReaper(
     private static string OwnerOf(IReadOnlyList<SessionEvent> history, Guid runId) =>
         history.Select(e => e.Data).OfType<RunQueued>().FirstOrDefault(q => q.RunId == runId)?.OwnerId
         ?? history.Select(e => e.Data).OfType<SessionStarted>().First().OwnerId;
-
-    private static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await session.SaveChangesAsync(cancellationToken);
-            return true;
-        }
-        catch (Exception e) when (e is JasperFx.ConcurrencyException || e.InnerException is JasperFx.ConcurrencyException)
-        {
-            return false;
-        }
-    }
 }
