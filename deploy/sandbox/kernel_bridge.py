@@ -4,25 +4,30 @@
 It keeps ONE ipykernel (variables persist between executions) and serves the Host over
 its own stdin/stdout as newline-delimited JSON, because the Host attaches to the container:
 
-  request   {"id": "..", "code": "..", "timeout_s": 60, "max_output_bytes": 65536,
-             "workspace_quota_bytes": 209715200}
+  request   {"id": "..", "code": "..", "timeout_s": 60, "max_output_bytes": 65536}
   response  {"id": "..", "status": "ok|error|timeout|cancelled", "stdout": "..", "stderr": "..",
-             "result": "..", "html": "..", "display": [{"mime": "image/png", "data": "<base64>",
+             "result": "..", "html": "..", "display": [{"mime": "image/png",
              "path": "outputs/plot-..png"}], "error": {"ename", "evalue", "traceback"},
              "truncated": false, "duration_ms": 12, "kernel_restarted": false}
   commands  {"id": "..", "op": "ping" | "reset"}, {"id": "..", "op": "interrupt", "target": "<execution id>"}
 
-A {"ready": true} line is written once the kernel answers. The bridge is PID 1 of the
+First a {"hello": true, "limits": {...}} line reports the limits the kernel enforces on this
+container (cgroup files, rlimits, seccomp, the workspace's size), read before any user code runs,
+so the Host can refuse a container its engine did not limit. A {"ready": true} line follows once
+the kernel answers. Every text in a response (stdout, stderr, result, html, error) is bounded by
+max_output_bytes with a note where it was cut; images travel as workspace paths, not inline. The bridge is PID 1 of the
 container: it reaps orphans, and when the kernel must go it kills every other process in the
 container at once (kill(-1)), so nothing user code started survives (fork bombs included).
 Diagnostics go to stderr; stdout carries the protocol only.
 """
 
 import base64
+import ctypes
 import json
 import os
 import queue
 import re
+import resource
 import signal
 import sys
 import subprocess
@@ -38,8 +43,9 @@ OUTPUTS = os.path.join(WORKSPACE, "outputs")
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_OUTPUT = 64 * 1024
 INTERRUPT_GRACE_S = float(os.environ.get("CONCLAVE_INTERRUPT_GRACE_S", "2"))
-QUOTA_POLL_S = 0.25
+POLL_S = 0.25
 MAX_DISPLAYS = 20
+PR_SET_DUMPABLE = 4
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 # Keep the protocol channel private: anything else that writes to fd 1 lands on stderr.
@@ -95,15 +101,101 @@ class BoundedText:
         return head + tail
 
 
-def workspace_bytes():
-    total = 0
-    for root, dirs, files in os.walk(WORKSPACE, followlinks=False):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
+def bounded(text, limit):
+    """One value (a result, its HTML, an error) cut to limit bytes, with a note."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    cut = BoundedText(limit)
+    cut.add(text)
+    return cut.text()
+
+
+def read_first(*paths):
+    for path in paths:
+        try:
+            with open(path) as f:
+                return {"path": path, "value": f.read(256).strip()}
+        except OSError:
+            continue
+    return None
+
+
+def cgroup_paths():
+    """controller -> this process's cgroup path, from /proc/self/cgroup (v1 lines name controllers)."""
+    found = {}
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":", 2)
+                if len(parts) == 3:
+                    for controller in parts[1].split(","):
+                        found[controller] = parts[2]
+    except OSError:
+        pass
+    return found
+
+
+def limits_report():
+    """What the kernel enforces here, read from its own files before any user code runs."""
+    report = {"files": {}}
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        report["cgroup"] = "v2"
+        own = cgroup_paths().get("", "/").lstrip("/")
+        for name in ("memory.max", "memory.swap.max", "pids.max", "cpu.max"):
+            report["files"][name] = read_first(
+                os.path.join("/sys/fs/cgroup", own, name), os.path.join("/sys/fs/cgroup", name))
+    else:
+        report["cgroup"] = "v1"
+        own = cgroup_paths()
+        for controller, name in (("memory", "memory.limit_in_bytes"), ("memory", "memory.memsw.limit_in_bytes"),
+                                 ("pids", "pids.max"), ("cpu", "cpu.cfs_quota_us"), ("cpu", "cpu.cfs_period_us")):
+            inner = own.get(controller, "/").lstrip("/")
+            candidates = []
+            for mount in ("/sys/fs/cgroup/" + controller, "/sys/fs/cgroup/cpu,cpuacct"):
+                if inner:
+                    candidates.append(os.path.join(mount, inner, name))
+                candidates.append(os.path.join(mount, name))
+            report["files"][name] = read_first(*candidates)
+    report["rlimits"] = {name: list(resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper())))
+                         for name in ("fsize", "nproc", "nofile")}
+    status = {}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("Seccomp", "NoNewPrivs", "CapEff"):
+                    status[key] = value.strip()
+    except OSError:
+        pass
+    report["status"] = status
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("SwapTotal:"):
+                    report["swap_total_kb"] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        space = os.statvfs(WORKSPACE)
+        report["workspace"] = {"bytes": space.f_blocks * space.f_frsize, "entries": space.f_files,
+                               "noexec": bool(space.f_flag & os.ST_NOEXEC), "nosuid": bool(space.f_flag & os.ST_NOSUID),
+                               "nodev": bool(space.f_flag & getattr(os, "ST_NODEV", 4))}
+    except OSError as e:
+        report["workspace"] = {"error": repr(e)}
+    report["uid"] = os.getuid()
+    return report
+
+
+def not_dumpable():
+    """Nothing running as our uid may trace us or open /proc/1/{mem,fd,environ}: they become root's."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            log("prctl(PR_SET_DUMPABLE) failed: errno %d" % ctypes.get_errno())
+    except OSError as e:
+        log("prctl unavailable: %r" % e)
 
 
 def kill_everything_else():
@@ -353,7 +445,6 @@ class Execution:
         self.code = request.get("code", "")
         self.timeout_s = float(request.get("timeout_s") or DEFAULT_TIMEOUT_S)
         self.max_output = int(request.get("max_output_bytes") or DEFAULT_MAX_OUTPUT)
-        self.quota = int(request.get("workspace_quota_bytes") or 0)
         self.cancelled = threading.Event()
 
 
@@ -366,11 +457,13 @@ class Worker:
         self.lock = threading.Lock()
 
     def run(self):
+        send({"hello": True, "limits": limits_report()})
         try:
             start_ms = self.kernel.start()
         except Exception as e:
             log("kernel failed to start: %r" % e)
-            send({"ready": False, "error": "kernel failed to start: %r" % e})
+            send({"ready": False, "error": {"ename": "KernelStartFailed", "evalue": "kernel failed to start: %r" % e,
+                                            "traceback": ""}})
             os._exit(3)
         send({"ready": True, "kernel_start_ms": start_ms, "pid": os.getpid()})
         while True:
@@ -431,9 +524,9 @@ class Worker:
         msg_id = kernel.execute(job.code)
         deadline = started + job.timeout_s
         interrupted_at = None
-        stop_reason = None  # "timeout" | "cancelled" | "quota"
+        stop_reason = None  # "timeout" | "cancelled"
         reply_seen = idle_seen = False
-        next_check = started + QUOTA_POLL_S
+        next_check = started + POLL_S
 
         while not (reply_seen and idle_seen):
             now = time.monotonic()
@@ -442,9 +535,6 @@ class Worker:
                     stop_reason = "cancelled"
                 elif now >= deadline:
                     stop_reason = "timeout"
-                elif job.quota and now >= next_check:
-                    if workspace_bytes() > job.quota:
-                        stop_reason = "quota"
                 if stop_reason is not None:
                     kernel.interrupt()
                     interrupted_at = now
@@ -454,7 +544,7 @@ class Worker:
                                    restarted=True, job=job)
 
             if now >= next_check:
-                next_check = now + QUOTA_POLL_S
+                next_check = now + POLL_S
                 if not kernel.alive():
                     kernel.restart()
                     response["status"] = "error"
@@ -470,14 +560,12 @@ class Worker:
                 if msg["parent_header"].get("msg_id") != msg_id:
                     continue
                 if channel == "iopub":
-                    idle_seen |= self.collect(msg, response, stdout, stderr)
+                    idle_seen |= self.collect(msg, response, stdout, stderr, job)
                 else:
                     reply_seen = True
                     content = msg["content"]
                     if content.get("status") == "error" and response["error"] is None:
-                        response["error"] = {"ename": content.get("ename", ""),
-                                             "evalue": content.get("evalue", ""),
-                                             "traceback": clean(content.get("traceback", []))}
+                        response["error"] = self.error_of(content, job)
 
         if stop_reason is not None and not kill_strays(kernel.pid):
             kernel.restart()
@@ -485,9 +573,15 @@ class Worker:
         return self.finish(response, stdout, stderr, started, stop_reason, job=job)
 
     def finish(self, response, stdout, stderr, started, stop_reason, restarted=False, job=None):
+        limit = job.max_output if job is not None else DEFAULT_MAX_OUTPUT
         response["stdout"] = stdout.text()
         response["stderr"] = stderr.text()
-        response["truncated"] = bool(stdout.omitted or stderr.omitted)
+        result, html = response.get("result"), response.get("html")
+        response["result"] = bounded(result, limit)
+        response["html"] = bounded(html, limit)
+        response["truncated"] = bool(stdout.omitted or stderr.omitted
+                                     or (result is not None and len(response["result"]) < len(result))
+                                     or (html is not None and len(response["html"]) < len(html)))
         response["duration_ms"] = int((time.monotonic() - started) * 1000)
         if restarted:
             response["kernel_restarted"] = True
@@ -495,19 +589,25 @@ class Worker:
             response["status"] = "timeout" if stop_reason == "timeout" else (
                 "cancelled" if stop_reason == "cancelled" else "error")
             what = {"timeout": "execution exceeded its time limit of %gs" % job.timeout_s,
-                    "cancelled": "execution was cancelled",
-                    "quota": "the workspace exceeded its quota of %d bytes" % job.quota}[stop_reason]
+                    "cancelled": "execution was cancelled"}[stop_reason]
             note = "kernel restarted; variables were lost" if restarted else \
                 "interrupted; variables were kept"
             response["error"] = {
-                "ename": {"timeout": "Timeout", "cancelled": "Cancelled", "quota": "QuotaExceeded"}[stop_reason],
+                "ename": {"timeout": "Timeout", "cancelled": "Cancelled"}[stop_reason],
                 "evalue": "%s: %s" % (what, note),
                 "traceback": (response["error"] or {}).get("traceback", "")}
         elif response["error"] is not None:
             response["status"] = "error"
         return response
 
-    def collect(self, msg, response, stdout, stderr):
+    @staticmethod
+    def error_of(content, job):
+        limit = job.max_output
+        return {"ename": bounded(content.get("ename", ""), 256),
+                "evalue": bounded(content.get("evalue", ""), limit),
+                "traceback": bounded(clean(content.get("traceback", [])), limit)}
+
+    def collect(self, msg, response, stdout, stderr, job=None):
         """Takes one iopub message of the running execution; True when the kernel went idle."""
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
@@ -524,8 +624,7 @@ class Worker:
                 response["html"] = data["text/html"]
             self.add_display(data, response)
         elif kind == "error":
-            response["error"] = {"ename": content.get("ename", ""), "evalue": content.get("evalue", ""),
-                                 "traceback": clean(content.get("traceback", []))}
+            response["error"] = self.error_of(content, job)
         elif kind == "status":
             return content.get("execution_state") == "idle"
         return False
@@ -534,20 +633,25 @@ class Worker:
         if len(response["display"]) >= MAX_DISPLAYS:
             return
         if "image/png" in data:
-            item = {"mime": "image/png", "data": data["image/png"], "path": save_png(data["image/png"])}
-            response["display"].append(item)
+            path = save_image(base64.b64decode(data["image/png"]), "png")
         elif "image/svg+xml" in data:
-            response["display"].append({"mime": "image/svg+xml", "data": data["image/svg+xml"]})
+            svg = data["image/svg+xml"]
+            path = save_image((svg if isinstance(svg, str) else "".join(svg)).encode("utf-8"), "svg")
+        else:
+            return
+        if path is not None:
+            response["display"].append({"mime": "image/png" if path.endswith(".png") else "image/svg+xml", "path": path})
 
 
-def save_png(b64):
+def save_image(data, extension):
+    """Images are files in the workspace (the Host shows them from there): only their path travels."""
     try:
         os.makedirs(OUTPUTS, exist_ok=True)
-        name = "plot-%s-%s.png" % (time.strftime("%Y%m%d-%H%M%S"), uuid.uuid4().hex[:8])
+        name = "plot-%s-%s.%s" % (time.strftime("%Y%m%d-%H%M%S"), uuid.uuid4().hex[:8], extension)
         with open(os.path.join(OUTPUTS, name), "wb") as f:
-            f.write(base64.b64decode(b64))
+            f.write(data)
         return "outputs/" + name
-    except OSError as e:  # quota or read-only workspace: the image still travels inline
+    except (OSError, ValueError) as e:  # the workspace is full, or code replaced outputs/ with a file
         log("could not save image: %r" % e)
         return None
 
@@ -568,7 +672,8 @@ def reaper():
 
 
 def main():
-    os.umask(0)  # files must stay removable by the Host whatever uid it runs as
+    not_dumpable()
+    os.umask(0)  # files stay removable by the Host whatever uid it runs as
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     runner = threading.Thread(target=worker.run, name="worker", daemon=True)

@@ -30,7 +30,10 @@ public static class SandboxModule
                 var contentRoot = provider.GetService<IHostEnvironment>()?.ContentRootPath ?? Directory.GetCurrentDirectory();
                 options.WorkspaceRoot = Path.GetFullPath(options.WorkspaceRoot is { Length: > 0 } root
                     ? Path.Combine(contentRoot, root)
-                    : Path.Combine(contentRoot, ".data", "workspaces"));
+                    : DefaultWorkspaceRoot());
+                options.SeccompProfile = Path.GetFullPath(options.SeccompProfile is { Length: > 0 } profile
+                    ? Path.Combine(contentRoot, profile)
+                    : Path.Combine(AppContext.BaseDirectory, "sandbox", "seccomp.json"));
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
@@ -38,7 +41,10 @@ public static class SandboxModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<SandboxMetrics>();
-        services.AddSingleton<WorkspaceFolders>();
+        services.AddSingleton<WorkspaceVolumes>();
+        services.AddSingleton<SandboxStatus>();
+        services.AddSingleton<ISandboxStatus>(sp => sp.GetRequiredService<SandboxStatus>());
+        services.AddHealthChecks().AddCheck<SandboxStatus>("sandbox", tags: ["ready"]);
         services.AddSingleton<SandboxContainers>();
         services.AddSingleton<WarmPool>();
         services.AddSingleton<SessionSandboxes>();
@@ -50,6 +56,19 @@ public static class SandboxModule
         services.AddSingleton<MultipartUpload>();
         services.AddExceptionHandler<SandboxProblems>();
         return services;
+    }
+
+    /// <summary>Outside any content or web root (ASP.NET Core's file watchers walk those): the system's data folder.</summary>
+    private static string DefaultWorkspaceRoot()
+    {
+        if (Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root")
+        {
+            return "/var/lib/conclave/workspaces";
+        }
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "conclave", "workspaces");
     }
 
     public static WolverineOptions ConfigureSandbox(this WolverineOptions options)

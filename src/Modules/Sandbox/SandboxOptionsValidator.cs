@@ -1,13 +1,30 @@
 using Conclave.Sandbox.Contracts;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Sandbox;
 
-internal sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
+internal sealed class SandboxOptionsValidator(IHostEnvironment? environment = null) : IValidateOptions<SandboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, SandboxOptions o)
     {
         var failures = new List<string>();
+        if (o.WorkspaceRoot is { Length: > 0 } root && environment is not null)
+        {
+            foreach (var watched in new[] { environment.ContentRootPath, (environment as IWebHostEnvironment)?.WebRootPath })
+            {
+                if (watched is { Length: > 0 } && IsUnder(Path.GetFullPath(root), Path.GetFullPath(watched)))
+                {
+                    failures.Add($"WorkspaceRoot '{root}' lies under '{watched}', which ASP.NET Core's file watchers walk: code in a sandbox could crash the Host through it. Choose a folder outside it (e.g. /var/lib/conclave/workspaces).");
+                }
+            }
+        }
+        Require(failures, o.WorkspaceMaxEntries is >= 100 and <= 10_000_000, "WorkspaceMaxEntries must be between 100 and 10000000.");
+        Require(failures, o.SandboxUidBase >= 1000 && o.SandboxUidCount >= 1 && (long)o.SandboxUidBase + o.SandboxUidCount <= int.MaxValue,
+            "SandboxUidBase must be at least 1000 and SandboxUidBase + SandboxUidCount at most 2147483647.");
+        Require(failures, o.SeccompProfile is { Length: > 0 } profile && File.Exists(profile),
+            $"SeccompProfile '{o.SeccompProfile}' does not exist (deploy/sandbox/seccomp.json is copied next to the Host).");
         if (!Uri.TryCreate(o.DockerEndpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("unix" or "tcp" or "http" or "https" or "npipe"))
         {
             failures.Add($"DockerEndpoint '{o.DockerEndpoint}' must be an absolute unix://, tcp:// or http(s):// URI.");
@@ -30,6 +47,12 @@ internal sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         Require(failures, o.JanitorInterval >= TimeSpan.FromMilliseconds(100), "JanitorInterval must be at least 100 ms.");
         Require(failures, o.StartTimeout >= TimeSpan.FromSeconds(1), "StartTimeout must be at least 1 second.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"Conclave:Sandbox: {f}"));
+    }
+
+    private static bool IsUnder(string path, string folder)
+    {
+        var parent = folder.TrimEnd('/') + "/";
+        return path == folder.TrimEnd('/') || path.StartsWith(parent, StringComparison.Ordinal);
     }
 
     private static void Require(List<string> failures, bool condition, string message)

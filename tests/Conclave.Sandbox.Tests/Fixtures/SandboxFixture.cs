@@ -1,6 +1,7 @@
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
+using Conclave.Sandbox.Workspaces;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Configuration;
@@ -50,6 +51,13 @@ public sealed class SandboxFixture : IAsyncLifetime
     internal WarmPool Pool => Services.GetRequiredService<WarmPool>();
 
     internal SandboxJanitor Janitor => Services.GetRequiredService<SandboxJanitor>();
+
+    internal WorkspaceVolumes Volumes => Services.GetRequiredService<WorkspaceVolumes>();
+
+    public ISandboxStatus Status => Services.GetRequiredService<ISandboxStatus>();
+
+    /// <summary>How far past the quota the kernel lets code write (the file system's metadata rounding).</summary>
+    internal long QuotaSlackBytes => Volumes.QuotaSlackBytes;
 
     internal IDockerClient Docker => Containers.Docker;
 

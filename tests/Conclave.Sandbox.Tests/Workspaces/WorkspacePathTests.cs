@@ -5,23 +5,36 @@ using Microsoft.Extensions.Options;
 
 namespace Conclave.Sandbox.Tests.Workspaces;
 
-/// <summary>Path safety of the workspace API on a real folder; no container needed.</summary>
-public sealed class WorkspacePathTests : IDisposable
+/// <summary>
+/// Path safety of the workspace API on a real workspace volume (its own file system, as the Host makes
+/// it), with the links code could leave in it; no container needed.
+/// </summary>
+public sealed class WorkspacePathTests : IAsyncLifetime
 {
     private readonly string root = Path.Combine(Path.GetTempPath(), "conclave-workspace-tests", Guid.NewGuid().ToString("N"));
     private readonly string outside;
     private readonly Guid session = Guid.NewGuid();
-    private readonly WorkspaceFolders folders;
+    private readonly WorkspaceVolumes volumes;
     private readonly WorkspaceFiles files;
+    private string directory = "";
 
     public WorkspacePathTests()
     {
-        var options = Options.Create(new SandboxOptions { WorkspaceRoot = Path.Combine(root, "workspaces"), WorkspaceQuotaBytes = 1024 * 1024 });
-        folders = new WorkspaceFolders(options, NullLogger<WorkspaceFolders>.Instance);
-        files = new WorkspaceFiles(folders, options);
-        var directory = folders.EnsureSessionDirectory(session);
-        File.WriteAllText(Path.Combine(directory, "ok.txt"), "inside");
+        var options = Options.Create(new SandboxOptions
+        {
+            WorkspaceRoot = Path.Combine(root, "workspaces"),
+            WorkspaceQuotaBytes = 1024 * 1024,
+            WorkspaceMaxEntries = 200,
+        });
+        volumes = new WorkspaceVolumes(options, NullLogger<WorkspaceVolumes>.Instance);
+        files = new WorkspaceFiles(volumes, options);
         outside = Path.Combine(root, "outside");
+    }
+
+    public async Task InitializeAsync()
+    {
+        directory = (await volumes.EnsureAsync(session, CancellationToken.None)).MountPath;
+        File.WriteAllText(Path.Combine(directory, "ok.txt"), "inside");
         Directory.CreateDirectory(outside);
         File.WriteAllText(Path.Combine(outside, "secret.txt"), "host secret");
         // What code in a sandbox could do: links pointing out of the workspace (and one that stays in).
@@ -31,6 +44,7 @@ public sealed class WorkspacePathTests : IDisposable
         Directory.CreateSymbolicLink(Path.Combine(directory, "relative-escape"), "../../outside");
         File.CreateSymbolicLink(Path.Combine(directory, "dangling"), Path.Combine(outside, "not-yet.txt"));
         File.CreateSymbolicLink(Path.Combine(directory, "inner-link"), "ok.txt");
+        Directory.CreateSymbolicLink(Path.Combine(directory, "loop"), "loop");
     }
 
     public static TheoryData<string> UnsafePaths() =>
@@ -41,27 +55,29 @@ public sealed class WorkspacePathTests : IDisposable
         "%2fetc%2fpasswd", "a%5c..%5c..%5cetc", "ok.txt%00.png",
         "..\\..\\etc\\passwd", "a\\b", "ok.txt\0.png", "new\nline",
         "passwd-link", "secret-link", "outside-dir/secret.txt", "outside-dir/new.txt", "relative-escape/secret.txt",
-        "dangling", "dangling/x",
+        "dangling/x", "inner-link", "loop/x",
     ];
 
     [Theory]
     [MemberData(nameof(UnsafePaths))]
-    public async Task Unsafe_paths_are_rejected_and_nothing_is_read_or_written(string path)
+    public async Task Unsafe_paths_are_rejected_and_nothing_outside_is_read_or_written(string path)
     {
         await Assert.ThrowsAsync<WorkspacePathException>(() => files.OpenReadAsync(session, path));
-        await Assert.ThrowsAsync<WorkspacePathException>(() => files.WriteAsync(session, path, new MemoryStream("pwned"u8.ToArray())));
+        var write = await Record.ExceptionAsync(() => files.WriteAsync(session, path, new MemoryStream("pwned"u8.ToArray())));
 
+        // A write through a link may only ever replace the link itself, inside the workspace.
+        Assert.True(write is WorkspacePathException || !path.Contains('/'), $"{path}: {write}");
         Assert.Equal(["secret.txt"], Directory.GetFiles(outside).Select(Path.GetFileName));
         Assert.Equal("host secret", File.ReadAllText(Path.Combine(outside, "secret.txt")));
-        Assert.Empty(Directory.GetFiles(folders.StagingRoot));
+        Assert.DoesNotContain("pwned", File.ReadAllText("/etc/passwd"), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_symlink_that_stays_inside_the_workspace_can_be_read()
+    public async Task A_symlink_is_never_followed_even_when_it_stays_inside()
     {
-        await using var stream = await files.OpenReadAsync(session, "inner-link");
+        var refused = await Assert.ThrowsAsync<WorkspacePathException>(() => files.OpenReadAsync(session, "inner-link"));
 
-        Assert.Equal("inside", await new StreamReader(stream).ReadToEndAsync());
+        Assert.Contains("symbolic link", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,7 +86,7 @@ public sealed class WorkspacePathTests : IDisposable
         await files.DeleteAsync(session, "secret-link");
         await files.DeleteAsync(session, "outside-dir");
 
-        Assert.False(File.Exists(Path.Combine(folders.SessionDirectory(session), "secret-link")));
+        Assert.False(File.Exists(Path.Combine(directory, "secret-link")));
         Assert.Equal("host secret", File.ReadAllText(Path.Combine(outside, "secret.txt")));
     }
 
@@ -96,13 +112,15 @@ public sealed class WorkspacePathTests : IDisposable
     [Fact]
     public async Task A_write_over_the_quota_is_refused_and_leaves_nothing_behind()
     {
+        var before = volumes.Usage((await volumes.FindAsync(session, CancellationToken.None))!);
         var tooBig = new MemoryStream(new byte[2 * 1024 * 1024]);
 
         var refused = await Assert.ThrowsAsync<WorkspaceQuotaExceededException>(() => files.WriteAsync(session, "big.bin", tooBig));
 
         Assert.Equal(1024 * 1024, refused.QuotaBytes);
-        Assert.False(File.Exists(Path.Combine(folders.SessionDirectory(session), "big.bin")));
-        Assert.Empty(Directory.GetFiles(folders.StagingRoot));
+        Assert.False(File.Exists(Path.Combine(directory, "big.bin")));
+        Assert.Empty(Directory.GetFiles(directory, ".conclave-upload-*"));
+        Assert.Equal(before, volumes.Usage((await volumes.FindAsync(session, CancellationToken.None))!));
     }
 
     [Fact]
@@ -115,5 +133,32 @@ public sealed class WorkspacePathTests : IDisposable
         Assert.Equal(700 * 1024, replaced.SizeBytes);
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    [Fact]
+    public async Task The_file_system_holds_the_entries_quota_whatever_writes()
+    {
+        var created = 0;
+        WorkspaceQuotaExceededException? full = null;
+        for (var i = 0; i < 1000 && full is null; i++)
+        {
+            try
+            {
+                await files.WriteAsync(session, $"many/{i}.txt", new MemoryStream([]));
+                created++;
+            }
+            catch (WorkspaceQuotaExceededException e)
+            {
+                full = e;
+            }
+        }
+
+        Assert.NotNull(full);
+        Assert.InRange(created, 150, 200);
+        Assert.Contains("ok.txt", (await files.ListAsync(session)).Select(f => f.Path));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await volumes.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
 }

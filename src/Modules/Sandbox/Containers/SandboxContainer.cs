@@ -1,9 +1,10 @@
 using Conclave.Sandbox.Execution;
+using Conclave.Sandbox.Workspaces;
 
 namespace Conclave.Sandbox.Containers;
 
 /// <summary>One started sandbox container with its kernel bridge; warm (no session yet) or bound to a session.</summary>
-internal sealed class SandboxContainer(Guid sandboxId, string containerId, string name, KernelBridge bridge, string workspaceDirectory)
+internal sealed class SandboxContainer(Guid sandboxId, string containerId, string name, KernelBridge bridge, WorkspaceVolume volume)
 {
     private long lastUsedTicks = DateTimeOffset.UtcNow.UtcTicks;
 
@@ -15,8 +16,8 @@ internal sealed class SandboxContainer(Guid sandboxId, string containerId, strin
 
     public KernelBridge Bridge { get; } = bridge;
 
-    /// <summary>The Host folder mounted at /workspace (a pool folder until claimed, then the session's).</summary>
-    public string WorkspaceDirectory { get; set; } = workspaceDirectory;
+    /// <summary>The volume mounted at /workspace (a warm one until claimed, then the session's).</summary>
+    public WorkspaceVolume Volume { get; } = volume;
 
     public Guid? SessionId { get; set; }
 

@@ -26,7 +26,8 @@ internal sealed class SandboxContainers : IAsyncDisposable
     private const string NamePrefix = "conclave-sandbox-";
 
     private readonly SandboxOptions options;
-    private readonly WorkspaceFolders workspaces;
+    private readonly WorkspaceVolumes volumes;
+    private readonly SandboxStatus status;
     private readonly ILogger<SandboxContainers> logger;
     private readonly ILogger bridgeLogger;
     private readonly ConcurrentDictionary<Guid, string> owned = new();
@@ -35,16 +36,33 @@ internal sealed class SandboxContainers : IAsyncDisposable
     // every one of them slower, and late ones would miss their start timeout.
     private readonly SemaphoreSlim startGate = new(Math.Max(2, Environment.ProcessorCount));
 
-    public SandboxContainers(IOptions<SandboxOptions> options, WorkspaceFolders workspaces, ILoggerFactory loggerFactory)
+    private readonly Lazy<string> seccompProfile;
+    private Task<EngineFacts>? engineProbe;
+
+    public SandboxContainers(IOptions<SandboxOptions> options, WorkspaceVolumes volumes, SandboxStatus status, ILoggerFactory loggerFactory)
     {
         this.options = options.Value;
-        this.workspaces = workspaces;
+        this.volumes = volumes;
+        this.status = status;
         logger = loggerFactory.CreateLogger<SandboxContainers>();
         bridgeLogger = loggerFactory.CreateLogger<KernelBridge>();
         Docker = new DockerClientBuilder().WithEndpoint(new Uri(this.options.DockerEndpoint)).Build();
+        seccompProfile = new(() => File.ReadAllText(this.options.SeccompProfile!));
     }
 
     public IDockerClient Docker { get; }
+
+    /// <summary>What the engine is (asked once; a failed ask is asked again next time).</summary>
+    public async Task<EngineFacts> EngineAsync(CancellationToken ct)
+    {
+        var probe = Volatile.Read(ref engineProbe);
+        if (probe is null || probe.IsFaulted || probe.IsCanceled)
+        {
+            probe = EngineFacts.ProbeAsync(Docker, CancellationToken.None);
+            Volatile.Write(ref engineProbe, probe);
+        }
+        return await probe.WaitAsync(ct);
+    }
 
     /// <summary>Containers this process created and has not removed yet (starting ones included).</summary>
     public int OwnedCount => owned.Count;
@@ -52,11 +70,16 @@ internal sealed class SandboxContainers : IAsyncDisposable
     public bool Owns(Guid sandboxId) => owned.ContainsKey(sandboxId);
 
     /// <summary>
-    /// Creates and starts a container with <paramref name="workspaceDirectory"/> at /workspace, attaches
-    /// to the kernel bridge and waits until its kernel is up.
+    /// Creates and starts a container with <paramref name="volume"/> at /workspace, attaches to the kernel
+    /// bridge, checks the limits it reports (<see cref="SandboxLimits"/>) and waits until its kernel is up.
     /// </summary>
-    public async Task<SandboxContainer> StartAsync(Guid sandboxId, string workspaceDirectory, Guid? sessionId, CancellationToken ct)
+    /// <exception cref="SandboxLimitsNotEnforcedException">The engine did not enforce a limit (and unlimited sandboxes are not allowed).</exception>
+    public async Task<SandboxContainer> StartAsync(Guid sandboxId, WorkspaceVolume volume, Guid? sessionId, CancellationToken ct)
     {
+        if (status.RecentRefusal() is { } refusal)
+        {
+            throw new SandboxLimitsNotEnforcedException(refusal);
+        }
         var name = NamePrefix + sandboxId.ToString("N");
         if (!owned.TryAdd(sandboxId, name))
         {
@@ -73,7 +96,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
         try
         {
-            return await StartGatedAsync(sandboxId, name, workspaceDirectory, sessionId, ct);
+            return await StartGatedAsync(sandboxId, name, volume, sessionId, ct);
         }
         finally
         {
@@ -81,7 +104,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
     }
 
-    private async Task<SandboxContainer> StartGatedAsync(Guid sandboxId, string name, string workspaceDirectory, Guid? sessionId, CancellationToken ct)
+    private async Task<SandboxContainer> StartGatedAsync(Guid sandboxId, string name, WorkspaceVolume volume, Guid? sessionId, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string? containerId = null;
@@ -90,7 +113,9 @@ internal sealed class SandboxContainers : IAsyncDisposable
         deadline.CancelAfter(options.StartTimeout);
         try
         {
-            var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, workspaceDirectory, sessionId), deadline.Token);
+            var facts = await EngineAsync(deadline.Token);
+            status.Engine = facts.Description;
+            var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, volume, sessionId, facts), deadline.Token);
             containerId = created.ID;
             var stream = await Docker.Containers.AttachContainerAsync(
                 containerId,
@@ -98,8 +123,13 @@ internal sealed class SandboxContainers : IAsyncDisposable
                 deadline.Token);
             bridge = new KernelBridge(stream, name, bridgeLogger);
             await Docker.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), deadline.Token);
+            var limits = await bridge.WaitHelloAsync(deadline.Token);
+            if (status.Record(SandboxLimits.Check(limits, Wanted()), facts, name) is { } refusal)
+            {
+                throw new SandboxLimitsNotEnforcedException(refusal);
+            }
             await bridge.WaitReadyAsync(deadline.Token);
-            var container = new SandboxContainer(sandboxId, containerId, name, bridge, workspaceDirectory) { SessionId = sessionId };
+            var container = new SandboxContainer(sandboxId, containerId, name, bridge, volume) { SessionId = sessionId };
             Log.ContainerStarted(logger, name, sessionId, sessionId is null ? "warm" : "cold", clock.ElapsedMilliseconds);
             return container;
         }
@@ -116,7 +146,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
             }
             throw e switch
             {
-                SandboxUnavailableException => e,
+                SandboxUnavailableException or SandboxLimitsNotEnforcedException => e,
                 OperationCanceledException => new SandboxUnavailableException($"The sandbox did not start within {options.StartTimeout}.", e),
                 DockerApiException { StatusCode: HttpStatusCode.NotFound } => new SandboxUnavailableException(
                     $"The sandbox image '{options.Image}' is missing: build it with scripts/sandbox-image.sh (or deploy/sandbox/Containerfile).", e),
@@ -242,14 +272,33 @@ internal sealed class SandboxContainers : IAsyncDisposable
         return removed;
     }
 
-    private CreateContainerParameters Describe(string name, Guid sandboxId, string workspaceDirectory, Guid? sessionId) => new()
+    private SandboxLimits.Wanted Wanted() => new(
+        options.MemoryBytes, options.PidsLimit, options.NanoCpus, options.WorkspaceQuotaBytes,
+        volumes.QuotaEnforcedByKernel ? options.WorkspaceQuotaBytes + options.WorkspaceMaxEntries * 256 + volumes.QuotaSlackBytes : null,
+        options.WorkspaceNoExec);
+
+    /// <summary>
+    /// Podman reads a seccomp profile from a path on its own machine; Docker takes the profile's content.
+    /// </summary>
+    private string SeccompOption(EngineFacts facts) =>
+        facts.IsPodman ? $"seccomp={options.SeccompProfile}" : $"seccomp={seccompProfile.Value}";
+
+    /// <summary>
+    /// Each workspace's files belong to its own host uid, and its sandbox runs as that uid, so process
+    /// limits and signals never cross sandboxes. A rootless engine maps only a small uid range: there the
+    /// sandbox runs as nobody inside its user namespace.
+    /// </summary>
+    private static string UserOf(WorkspaceVolume volume, EngineFacts facts) =>
+        facts.Rootless || volume.OwnerUid <= 0 ? "65534:65534" : $"{volume.OwnerUid}:{volume.OwnerUid}";
+
+    private CreateContainerParameters Describe(string name, Guid sandboxId, WorkspaceVolume volume, Guid? sessionId, EngineFacts facts) => new()
     {
         Name = name,
         Image = options.Image,
-        User = "65534:65534",
+        User = UserOf(volume, facts),
         WorkingDir = "/workspace",
         // Nothing from the Host's environment: only what the kernel needs.
-        Env = ["HOME=/tmp", "MPLBACKEND=Agg"],
+        Env = ["HOME=/tmp", "MPLBACKEND=Agg", "USER=sandbox", "LOGNAME=sandbox"],
         AttachStdin = true,
         AttachStdout = true,
         AttachStderr = true,
@@ -270,7 +319,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
             NetworkMode = "none",
             ReadonlyRootfs = true,
             CapDrop = ["ALL"],
-            SecurityOpt = ["no-new-privileges"],
+            SecurityOpt = ["no-new-privileges", SeccompOption(facts)],
             Memory = options.MemoryBytes,
             MemorySwap = options.MemoryBytes,
             NanoCPUs = options.NanoCpus,
@@ -285,15 +334,16 @@ internal sealed class SandboxContainers : IAsyncDisposable
                 ["/run"] = "ro,nosuid,nodev,noexec,size=4k",
             },
             ShmSize = options.TmpfsSizeBytes,
-            Binds = [$"{workspaces.DaemonPath(workspaceDirectory)}:/workspace:rw"],
-            // One file can never be larger than the whole quota (the bridge also watches the total).
+            // The workspace's own file system, mounted nosuid,nodev(,noexec) by the Host; the bind keeps those flags.
+            Binds = [$"{volumes.DaemonPath(volume)}:/workspace:rw"],
+            // One file can never be larger than the whole quota (the file system stops the total).
             // nofile/nproc are given too: with any ulimit set, Podman drops its defaults and asks for
-            // more than an unprivileged engine may grant. nproc counts per uid across containers.
+            // more than an unprivileged engine may grant. nproc counts per uid: each sandbox has its own.
             Ulimits =
             [
                 new Ulimit { Name = "fsize", Soft = options.WorkspaceQuotaBytes, Hard = options.WorkspaceQuotaBytes },
                 new Ulimit { Name = "nofile", Soft = 1024, Hard = 1024 },
-                new Ulimit { Name = "nproc", Soft = 4096, Hard = 4096 },
+                new Ulimit { Name = "nproc", Soft = 512, Hard = 512 },
             ],
             LogConfig = new LogConfig { Type = "none" },
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },

@@ -11,8 +11,39 @@ public sealed class SandboxOptions
     /// <summary>The sandbox image (deploy/sandbox/Containerfile, or scripts/sandbox-image.sh offline).</summary>
     public string Image { get; set; } = "localhost/conclave-sandbox:1";
 
-    /// <summary>Host folder holding one folder per session. Default: <c>&lt;ContentRoot&gt;/.data/workspaces</c>.</summary>
+    /// <summary>
+    /// Host folder holding the workspaces (a file system per session). Default: <c>/var/lib/conclave/workspaces</c>
+    /// as root, else <c>$XDG_DATA_HOME/conclave/workspaces</c>. It may not lie under the content or web root, which
+    /// ASP.NET Core's file watchers walk.
+    /// </summary>
     public string? WorkspaceRoot { get; set; }
+
+    /// <summary>How workspaces are kept apart; null picks <see cref="Contracts.WorkspaceIsolation.FileSystemPerSession"/> where the Host can mount.</summary>
+    public WorkspaceIsolation? WorkspaceIsolation { get; set; }
+
+    /// <summary>Files and folders a session's workspace may hold (its file system's inodes).</summary>
+    public long WorkspaceMaxEntries { get; set; } = 50_000;
+
+    /// <summary>Mount /workspace noexec, so code cannot run programs it wrote there (Python scripts still run through python3).</summary>
+    public bool WorkspaceNoExec { get; set; } = true;
+
+    /// <summary>First host uid given to sandboxes; each workspace (and so each sandbox using it) gets its own uid from the range.</summary>
+    public int SandboxUidBase { get; set; } = 1_000_000;
+
+    /// <summary>How many uids the range has.</summary>
+    public int SandboxUidCount { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// The seccomp profile sandboxes run under (deploy/sandbox/seccomp.json). Default: the copy next to the Host's
+    /// assembly. Podman reads it from this path; Docker is sent its content.
+    /// </summary>
+    public string? SeccompProfile { get; set; }
+
+    /// <summary>
+    /// Use sandboxes even when the engine does not enforce their limits (memory, processes, CPU, file size,
+    /// workspace quota). Off: such an engine gets no session. On: the admin page warns and every start is logged.
+    /// </summary>
+    public bool AllowUnlimitedSandboxes { get; set; }
 
     /// <summary>
     /// The same folder as the Docker daemon sees it, when that differs (the Host itself in a container
@@ -35,7 +66,7 @@ public sealed class SandboxOptions
     /// <summary>Default and maximum run time of one execution.</summary>
     public TimeSpan ExecutionTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Bytes kept of each of stdout and stderr per execution; the rest is replaced by a note.</summary>
+    /// <summary>Bytes kept of each of stdout, stderr, the result, its HTML and the error per execution; the rest is replaced by a note.</summary>
     public int MaxOutputBytes { get; set; } = 64 * 1024;
 
     /// <summary>Largest code accepted for one execution.</summary>
@@ -64,4 +95,14 @@ public sealed class SandboxOptions
 
     /// <summary>How long creating a container and starting its kernel may take.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>How one session's files are kept apart from the Host and from other sessions.</summary>
+public enum WorkspaceIsolation
+{
+    /// <summary>An ext4 file system per session, loop-mounted by the Host: the kernel enforces bytes and entries. Needs root.</summary>
+    FileSystemPerSession,
+
+    /// <summary>A plain folder: paths are still resolved safely, but the quota is only checked by the Host. Counts as unlimited.</summary>
+    Folder,
 }

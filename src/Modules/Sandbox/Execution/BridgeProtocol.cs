@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Conclave.Sandbox.Containers;
 
 namespace Conclave.Sandbox.Execution;
 
@@ -10,13 +11,14 @@ internal sealed record BridgeRequest(
     [property: JsonPropertyName("code")] string? Code = null,
     [property: JsonPropertyName("timeout_s")] double? TimeoutSeconds = null,
     [property: JsonPropertyName("max_output_bytes")] int? MaxOutputBytes = null,
-    [property: JsonPropertyName("workspace_quota_bytes")] long? WorkspaceQuotaBytes = null,
     [property: JsonPropertyName("target")] string? Target = null);
 
 internal sealed record BridgeResponse
 {
     [JsonPropertyName("id")] public string? Id { get; init; }
     [JsonPropertyName("ready")] public bool? Ready { get; init; }
+    [JsonPropertyName("hello")] public bool? Hello { get; init; }
+    [JsonPropertyName("limits")] public LimitsReport? Limits { get; init; }
     [JsonPropertyName("status")] public string? Status { get; init; }
     [JsonPropertyName("stdout")] public string? Stdout { get; init; }
     [JsonPropertyName("stderr")] public string? Stderr { get; init; }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Telemetry;
 using Docker.DotNet;
@@ -16,14 +17,21 @@ namespace Conclave.Sandbox.Execution;
 /// </summary>
 internal sealed class KernelBridge : IAsyncDisposable
 {
-    private const int MaxLineBytes = 64 * 1024 * 1024;
-    private const int MaxLoggedStderrBytes = 2048;
+    /// <summary>
+    /// The bridge bounds every text it sends (max_output_bytes each, escaped at most 6-fold), so a longer
+    /// line means a broken or hostile bridge: the conversation ends rather than the Host's memory growing.
+    /// </summary>
+    private const int MaxLineBytes = 16 * 1024 * 1024;
+
+    /// <summary>Stderr (diagnostics, and whatever code writes to fd 2) is logged line by line, each cut here.</summary>
+    private const int MaxStderrLineBytes = 2048;
 
     private readonly MultiplexedStream stream;
     private readonly string containerName;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<BridgeResponse>> pending = new();
     private readonly TaskCompletionSource<BridgeResponse> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<BridgeResponse> hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim writeGate = new(1, 1);
     private readonly CancellationTokenSource stopping = new();
     private readonly Task reading;
@@ -41,12 +49,20 @@ internal sealed class KernelBridge : IAsyncDisposable
     /// <summary>True once the container's output ended: the bridge (and so the container) is gone.</summary>
     public bool IsClosed => closed;
 
+    /// <summary>The limits the bridge found in force, reported before its kernel (or any user code) starts.</summary>
+    public async Task<LimitsReport> WaitHelloAsync(CancellationToken ct)
+    {
+        var message = await hello.Task.WaitAsync(ct);
+        return message.Limits ?? throw new SandboxUnavailableException($"The sandbox {containerName} did not report its limits: {message.Error?.Value}");
+    }
+
     /// <summary>Completes when the bridge reported that its kernel is up.</summary>
     public async Task<BridgeResponse> WaitReadyAsync(CancellationToken ct)
     {
         var message = await ready.Task.WaitAsync(ct);
         if (message.Ready != true)
         {
+            // The bridge's own words for why (e.g. the kernel's start error), as an object since protocol 2.
             throw new SandboxUnavailableException($"The sandbox kernel did not start in {containerName}: {message.Error?.Value}");
         }
         return message;
@@ -95,7 +111,7 @@ internal sealed class KernelBridge : IAsyncDisposable
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         var stdout = new ArrayBufferWriter<byte>();
-        var stderr = new ArrayBufferWriter<byte>();
+        var stderr = new StderrLines(this);
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -112,7 +128,7 @@ internal sealed class KernelBridge : IAsyncDisposable
                 }
                 else
                 {
-                    TakeLines(stderr, chunk, LogStderr);
+                    stderr.Take(chunk);
                 }
             }
         }
@@ -128,7 +144,9 @@ internal sealed class KernelBridge : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             closed = true;
-            ready.TrySetResult(new BridgeResponse { Ready = false, Error = new BridgeError("Closed", "the container exited", null) });
+            var exited = new BridgeResponse { Ready = false, Error = new BridgeError("Closed", "the container exited", null) };
+            hello.TrySetResult(exited);
+            ready.TrySetResult(exited);
             FailPending();
         }
     }
@@ -183,7 +201,11 @@ internal sealed class KernelBridge : IAsyncDisposable
         {
             return;
         }
-        if (message.Ready is not null)
+        if (message.Hello is not null)
+        {
+            hello.TrySetResult(message);
+        }
+        else if (message.Ready is not null)
         {
             ready.TrySetResult(message);
         }
@@ -193,12 +215,32 @@ internal sealed class KernelBridge : IAsyncDisposable
         }
     }
 
-    private void LogStderr(ReadOnlySpan<byte> line)
+    /// <summary>Stderr cut into lines of at most <see cref="MaxStderrLineBytes"/>; the rest of a longer line is dropped unread into memory.</summary>
+    private sealed class StderrLines(KernelBridge bridge)
     {
-        if (logger.IsEnabled(LogLevel.Debug))
+        private readonly byte[] line = new byte[MaxStderrLineBytes];
+        private int length;
+
+        public void Take(ReadOnlySpan<byte> chunk)
         {
-            var text = Encoding.UTF8.GetString(line[..Math.Min(line.Length, MaxLoggedStderrBytes)]);
-            Log.BridgeStderr(logger, containerName, text);
+            while (!chunk.IsEmpty)
+            {
+                var end = chunk.IndexOf((byte)'\n');
+                var part = end < 0 ? chunk : chunk[..end];
+                var room = line.Length - length;
+                part[..Math.Min(room, part.Length)].CopyTo(line.AsSpan(length));
+                length += Math.Min(room, part.Length);
+                if (end < 0)
+                {
+                    return;
+                }
+                if (bridge.logger.IsEnabled(LogLevel.Debug))
+                {
+                    Log.BridgeStderr(bridge.logger, bridge.containerName, Encoding.UTF8.GetString(line, 0, length));
+                }
+                length = 0;
+                chunk = chunk[(end + 1)..];
+            }
         }
     }
 

@@ -17,7 +17,7 @@ internal sealed class SandboxJanitor(
     SandboxContainers containers,
     SessionSandboxes sessions,
     WarmPool pool,
-    WorkspaceFolders workspaces,
+    WorkspaceVolumes volumes,
     SandboxMetrics metrics,
     IOptions<SandboxOptions> options,
     TimeProvider time,
@@ -30,9 +30,8 @@ internal sealed class SandboxJanitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        workspaces.RecoverClaims();
-        // Before the pool starts anything, every pool folder is a previous process's leftover.
-        workspaces.RemovePoolDirectoriesExcept(new HashSet<string>());
+        // Before the pool starts anything, every volume no session names is a previous process's leftover.
+        await volumes.RecoveredAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.JanitorInterval, time);
         do
         {
@@ -67,5 +66,6 @@ internal sealed class SandboxJanitor(
         await base.StopAsync(cancellationToken);
         await pool.DisposeAsync();
         await sessions.DisposeAsync();
+        await volumes.DisposeAsync();
     }
 }

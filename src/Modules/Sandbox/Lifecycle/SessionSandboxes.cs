@@ -18,7 +18,7 @@ namespace Conclave.Sandbox.Lifecycle;
 internal sealed class SessionSandboxes(
     SandboxContainers containers,
     WarmPool pool,
-    WorkspaceFolders workspaces,
+    WorkspaceVolumes volumes,
     SandboxMetrics metrics,
     IOptions<SandboxOptions> options,
     TimeProvider time,
@@ -106,17 +106,7 @@ internal sealed class SessionSandboxes(
             }
             slot.Gate.Release();
         }
-        var layout = workspaces.LayoutLock(sessionId);
-        await layout.WaitAsync(ct);
-        try
-        {
-            workspaces.DeleteSession(sessionId);
-        }
-        finally
-        {
-            layout.Release();
-            workspaces.ForgetLayoutLock(sessionId);
-        }
+        await volumes.RemoveSessionAsync(sessionId, ct);
         Log.SessionRemoved(logger, sessionId);
     }
 
@@ -166,37 +156,43 @@ internal sealed class SessionSandboxes(
         }
 
         var clock = Stopwatch.StartNew();
-        SandboxContainer container;
+        SandboxContainer? container = null;
         if (pool.TryTake() is { } warm)
         {
-            var layout = workspaces.LayoutLock(sessionId);
-            await layout.WaitAsync(CancellationToken.None);
+            // A warm container's volume becomes the session's, unless the session already has files:
+            // then its own volume must be mounted, which takes a container of its own.
+            bool claimed;
             try
             {
-                warm.WorkspaceDirectory = workspaces.Claim(warm.WorkspaceDirectory, sessionId);
+                claimed = await volumes.TryClaimAsync(warm.Volume, sessionId, ct);
             }
             catch
             {
                 await containers.RemoveAsync(warm);
+                await volumes.DestroyAsync(warm.Volume);
                 throw;
             }
-            finally
+            if (claimed)
             {
-                layout.Release();
+                warm.SessionId = sessionId;
+                _ = containers.NameAfterSessionAsync(warm, sessionId);
+                container = warm;
+                metrics.ContainerStarted("claimed");
+                Log.ContainerStarted(logger, warm.Name, sessionId, "claimed from the warm pool", clock.ElapsedMilliseconds);
             }
-            warm.SessionId = sessionId;
-            _ = containers.NameAfterSessionAsync(warm, sessionId);
-            container = warm;
-            Log.ContainerStarted(logger, warm.Name, sessionId, "claimed from the warm pool", clock.ElapsedMilliseconds);
+            else
+            {
+                pool.Return(warm);
+            }
         }
-        else
+        if (container is null)
         {
             if (containers.OwnedCount >= options.Value.MaxContainers)
             {
                 throw new SandboxUnavailableException($"This node already runs {options.Value.MaxContainers} sandboxes; try again when one is free.");
             }
-            var directory = workspaces.EnsureSessionDirectory(sessionId);
-            container = await containers.StartAsync(Guid.NewGuid(), directory, sessionId, ct);
+            var volume = await volumes.EnsureAsync(sessionId, ct);
+            container = await containers.StartAsync(Guid.NewGuid(), volume, sessionId, ct);
             metrics.ContainerStarted("cold");
         }
         container.Touch(time.GetUtcNow());
@@ -207,10 +203,9 @@ internal sealed class SessionSandboxes(
     private async Task<ExecutionResult> RunAsync(Guid sessionId, SessionSlot slot, SandboxContainer container, string code, TimeSpan limit, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var startedUtc = time.GetUtcNow().UtcDateTime.AddSeconds(-1);
         Log.ExecutionStarted(logger, sessionId);
         var bridge = container.Bridge;
-        var request = new BridgeRequest(bridge.NextId(), "execute", code, limit.TotalSeconds, options.Value.MaxOutputBytes, options.Value.WorkspaceQuotaBytes);
+        var request = new BridgeRequest(bridge.NextId(), "execute", code, limit.TotalSeconds, options.Value.MaxOutputBytes);
         ExecutionResult result;
         try
         {
@@ -223,7 +218,6 @@ internal sealed class SessionSandboxes(
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 await CancelAsync(sessionId, slot, container, request.Id, answer);
-                EnforceQuota(sessionId, Failed(ExecutionStatus.Error, "Cancelled", "", clock.Elapsed), startedUtc);
                 container.Touch(time.GetUtcNow());
                 metrics.ExecutionFinished("cancelled", clock.Elapsed.TotalMilliseconds);
                 throw;
@@ -243,7 +237,7 @@ internal sealed class SessionSandboxes(
             result = Failed(ExecutionStatus.Error, "SandboxExited", "the sandbox stopped during the execution (it was stopped, or ran out of memory); a fresh sandbox will be started, variables were lost", clock.Elapsed);
         }
 
-        result = EnforceQuota(sessionId, result, startedUtc);
+        result = NoteFullWorkspace(container, result);
         container.Touch(time.GetUtcNow());
         if (result.Status == ExecutionStatus.Timeout || result.KernelRestarted)
         {
@@ -279,21 +273,35 @@ internal sealed class SessionSandboxes(
         Log.ContainerReaped(logger, container.Name, sessionId, reason);
     }
 
-    private ExecutionResult EnforceQuota(Guid sessionId, ExecutionResult result, DateTime sinceUtc)
+    /// <summary>
+    /// The kernel stops code at the workspace's quota (the file system ends there); when it did, the result
+    /// says so in words, as the agent may only have seen "No space left on device". Nothing is deleted.
+    /// </summary>
+    private ExecutionResult NoteFullWorkspace(SandboxContainer container, ExecutionResult result)
     {
-        var quota = options.Value.WorkspaceQuotaBytes;
-        var directory = workspaces.SessionDirectory(sessionId);
-        if (WorkspaceFolders.UsageBytes(directory) <= quota)
+        WorkspaceUsage usage;
+        try
+        {
+            usage = volumes.Usage(container.Volume);
+        }
+        catch (Exception failure) when (failure is IOException or SandboxUnavailableException)
         {
             return result;
         }
-        var removed = workspaces.EnforceQuota(sessionId, quota, sinceUtc);
-        var message = $"the workspace exceeded its quota of {quota} bytes"
-            + (removed.Count > 0 ? $"; files written by this execution were deleted: {string.Join(", ", removed)}" : "; delete files to free space");
+        var bytesFull = usage.UsedBytes >= usage.QuotaBytes;
+        var entriesFull = usage.UsedEntries >= usage.QuotaEntries;
+        if (!bytesFull && !entriesFull)
+        {
+            return result;
+        }
+        var what = bytesFull
+            ? $"its {usage.QuotaBytes} bytes are used up ({usage.UsedBytes} in use)"
+            : $"its {usage.QuotaEntries} files and folders are used up";
+        var message = $"the workspace is full: {what}. Writes fail with 'No space left on device' until files are deleted; earlier files are kept";
         return result with
         {
             Status = ExecutionStatus.Error,
-            Error = new ExecutionError("QuotaExceeded", message, result.Error?.Traceback ?? ""),
+            Error = new ExecutionError("QuotaExceeded", message, result.Error is { } e ? $"{e.Name}: {e.Value}\n{e.Traceback}" : ""),
         };
     }
 

@@ -9,12 +9,12 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Sandbox.Lifecycle;
 
 /// <summary>
-/// Started containers with a running kernel and an empty pool folder at /workspace, waiting for a
-/// session (docs/adr/0002-sandbox-warm-pool.md). Taking one starts its replacement in the background.
+/// Started containers with a running kernel and an empty volume of their own at /workspace, waiting
+/// for a session (docs/adr/0002-sandbox-warm-pool.md). Taking one starts its replacement in the background.
 /// </summary>
 internal sealed class WarmPool(
     SandboxContainers containers,
-    WorkspaceFolders workspaces,
+    WorkspaceVolumes volumes,
     SandboxMetrics metrics,
     IOptions<SandboxOptions> options,
     TimeProvider time,
@@ -49,6 +49,19 @@ internal sealed class WarmPool(
         finally
         {
             TopUp();
+        }
+    }
+
+    /// <summary>Puts back a container that was taken but not used (its session needed its own volume).</summary>
+    public void Return(SandboxContainer container)
+    {
+        if (container.IsAlive && !disposing.IsCancellationRequested)
+        {
+            ready.Enqueue(container);
+        }
+        else
+        {
+            _ = DiscardAsync(container);
         }
     }
 
@@ -95,10 +108,11 @@ internal sealed class WarmPool(
     private async Task StartOneAsync()
     {
         var sandboxId = Guid.NewGuid();
-        var directory = workspaces.CreatePoolDirectory(sandboxId);
+        WorkspaceVolume? volume = null;
         try
         {
-            var container = await containers.StartAsync(sandboxId, directory, sessionId: null, disposing.Token);
+            volume = await volumes.CreateUnassignedAsync(disposing.Token);
+            var container = await containers.StartAsync(sandboxId, volume, sessionId: null, disposing.Token);
             metrics.ContainerStarted("warm");
             if (disposing.IsCancellationRequested)
             {
@@ -109,13 +123,20 @@ internal sealed class WarmPool(
         }
         catch (OperationCanceledException) when (disposing.IsCancellationRequested)
         {
-            workspaces.DeleteQuietly(directory);
+            await DestroyAsync(volume);
         }
         catch (Exception e)
         {
             Interlocked.Exchange(ref lastFailureTicks, time.GetUtcNow().UtcTicks);
-            Log.WarmStartFailed(logger, e);
-            workspaces.DeleteQuietly(directory);
+            if (e is SandboxLimitsNotEnforcedException)
+            {
+                Log.WarmStartRefused(logger, e.Message);
+            }
+            else
+            {
+                Log.WarmStartFailed(logger, e);
+            }
+            await DestroyAsync(volume);
         }
         finally
         {
@@ -126,7 +147,15 @@ internal sealed class WarmPool(
     private async Task DiscardAsync(SandboxContainer container)
     {
         await containers.RemoveAsync(container);
-        workspaces.DeleteQuietly(container.WorkspaceDirectory);
+        await volumes.DestroyAsync(container.Volume);
+    }
+
+    private async Task DestroyAsync(WorkspaceVolume? volume)
+    {
+        if (volume is not null)
+        {
+            await volumes.DestroyAsync(volume);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -40,15 +40,22 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Debug, "{ContainerName}: {Line}")]
     public static partial void BridgeStderr(ILogger logger, string containerName, string line);
 
-    [LoggerMessage(13, LogLevel.Warning, "Workspace of session {SessionId} went over its quota; removed {Files}")]
-    public static partial void QuotaEnforced(ILogger logger, Guid sessionId, string files);
-
     [LoggerMessage(14, LogLevel.Information, "Session {SessionId} removed with its workspace")]
     public static partial void SessionRemoved(ILogger logger, Guid sessionId);
 
-    [LoggerMessage(15, LogLevel.Warning, "Finished an interrupted claim of a warm workspace for session {SessionId}")]
-    public static partial void ClaimRecovered(ILogger logger, Guid sessionId);
 
     [LoggerMessage(16, LogLevel.Information, "Uploaded {FileCount} files ({Bytes} bytes) to session {SessionId}")]
     public static partial void FilesUploaded(ILogger logger, Guid sessionId, int fileCount, long bytes);
+
+    [LoggerMessage(16, LogLevel.Warning, "Could not remove workspace volume {VolumeId}")]
+    public static partial void VolumeRemoveFailed(ILogger logger, Exception exception, string volumeId);
+
+    [LoggerMessage(17, LogLevel.Warning, "Sandbox {ContainerName} runs WITHOUT these limits (AllowUnlimitedSandboxes is on): {Missing}")]
+    public static partial void SandboxUnlimited(ILogger logger, string containerName, string missing);
+
+    [LoggerMessage(18, LogLevel.Error, "Sandbox {ContainerName} refused: the engine does not enforce {Missing}")]
+    public static partial void SandboxRefused(ILogger logger, string containerName, string missing);
+
+    [LoggerMessage(19, LogLevel.Warning, "Could not start a warm sandbox: {Reason}")]
+    public static partial void WarmStartRefused(ILogger logger, string reason);
 }

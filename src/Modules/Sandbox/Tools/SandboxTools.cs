@@ -21,6 +21,10 @@ internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOpti
         {
             return new($"error: {e.Message}", true, []);
         }
+        catch (SandboxLimitsNotEnforcedException e)
+        {
+            return new($"error: no sandbox may run here: {e.Message} Tell the user; retrying will not help.", true, []);
+        }
         catch (SandboxUnavailableException e)
         {
             return new($"error: the sandbox is unavailable ({e.Message}). Try again later.", true, []);

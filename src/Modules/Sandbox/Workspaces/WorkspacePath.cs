@@ -1,16 +1,14 @@
-using System.Runtime.InteropServices;
 using Conclave.Sandbox.Contracts;
-using Microsoft.Win32.SafeHandles;
 
 namespace Conclave.Sandbox.Workspaces;
 
 /// <summary>
-/// Turns a user- or LLM-supplied relative path into a path inside a session's workspace, or throws
-/// <see cref="WorkspacePathException"/>. Syntax is checked first (no traversal, no absolute or encoded
-/// forms), then the real path is resolved with symlinks followed, because code in the sandbox can
-/// create a symlink pointing anywhere on the Host.
+/// Checks the syntax of a user- or LLM-supplied workspace path (no traversal, no absolute or encoded
+/// forms) and splits it into segments, or throws <see cref="WorkspacePathException"/>. Where the path
+/// leads is left to the kernel (<see cref="WorkspaceTree"/>), which resolves it beneath the workspace
+/// root without following any symlink.
 /// </summary>
-internal static partial class WorkspacePath
+internal static class WorkspacePath
 {
     private const int MaxLength = 1024;
     private const int MaxSegmentLength = 255;
@@ -48,99 +46,6 @@ internal static partial class WorkspacePath
             }
         }
         return CheckSegments(path, path);
-    }
-
-    /// <summary>
-    /// The full path of <paramref name="relative"/> under <paramref name="root"/> (a real path, no symlinks),
-    /// after checking that its real location (symlinks followed, missing tail allowed) stays inside root.
-    /// </summary>
-    public static string Resolve(string root, string relative)
-    {
-        var segments = Parse(relative);
-        var full = Path.Join(root, string.Join('/', segments));
-        EnsureInside(root, full, relative);
-        return full;
-    }
-
-    /// <summary>Checks where <paramref name="full"/> really leads; throws when that is outside <paramref name="root"/>.</summary>
-    public static void EnsureInside(string root, string full, string shownPath)
-    {
-        var real = RealPathAllowingMissingTail(full, shownPath);
-        if (!IsInside(root, real))
-        {
-            throw new WorkspacePathException(shownPath, "it leads outside the workspace");
-        }
-    }
-
-    /// <summary>
-    /// Checks the file an open handle really refers to (through /proc/self/fd), which closes the race
-    /// between resolving a path and opening it while code in the sandbox swaps folders for symlinks.
-    /// </summary>
-    public static void EnsureOpenedInside(string root, SafeFileHandle handle, string shownPath)
-    {
-        var link = new FileInfo($"/proc/self/fd/{handle.DangerousGetHandle()}").LinkTarget;
-        if (link is null || !IsInside(root, link))
-        {
-            throw new WorkspacePathException(shownPath, "it leads outside the workspace");
-        }
-    }
-
-    /// <summary>True for <paramref name="root"/> itself and anything below it.</summary>
-    public static bool IsInside(string root, string candidate)
-    {
-        var trimmed = root.TrimEnd('/');
-        return candidate == trimmed || candidate.StartsWith(trimmed + "/", StringComparison.Ordinal);
-    }
-
-    /// <summary>realpath(3), or null when the path does not exist.</summary>
-    public static string? RealPath(string path, string shownPath)
-    {
-        var resolved = realpath(path, IntPtr.Zero);
-        if (resolved == IntPtr.Zero)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            return errno switch
-            {
-                Enoent or Enotdir => null,
-                Eloop => throw new WorkspacePathException(shownPath, "it contains a symlink loop"),
-                _ => throw new IOException($"realpath failed with errno {errno}."),
-            };
-        }
-        try
-        {
-            return Marshal.PtrToStringUTF8(resolved)!;
-        }
-        finally
-        {
-            free(resolved);
-        }
-    }
-
-    private static string RealPathAllowingMissingTail(string full, string shownPath)
-    {
-        var missing = new Stack<string>();
-        var existing = full;
-        while (true)
-        {
-            var real = RealPath(existing, shownPath);
-            if (real is not null)
-            {
-                // Components that do not exist cannot be symlinks, except dangling ones: refuse those.
-                var path = real;
-                foreach (var segment in missing)
-                {
-                    path = Path.Join(path, segment);
-                    if (new FileInfo(path).LinkTarget is not null)
-                    {
-                        throw new WorkspacePathException(shownPath, "it goes through a symlink that leads nowhere");
-                    }
-                }
-                return path;
-            }
-            missing.Push(Path.GetFileName(existing));
-            existing = Path.GetDirectoryName(existing)
-                ?? throw new WorkspacePathException(shownPath, "it does not lead into the workspace");
-        }
     }
 
     private static void RejectUnsafeCharacters(string original, string path)
@@ -182,14 +87,4 @@ internal static partial class WorkspacePath
         }
         return segments;
     }
-
-    private const int Enoent = 2;
-    private const int Enotdir = 20;
-    private const int Eloop = 40;
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr realpath(string path, IntPtr resolved);
-
-    [LibraryImport("libc")]
-    private static partial void free(IntPtr pointer);
 }

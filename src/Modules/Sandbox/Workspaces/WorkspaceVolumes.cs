@@ -1,0 +1,498 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Telemetry;
+using Conclave.Sandbox.Workspaces.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
+
+namespace Conclave.Sandbox.Workspaces;
+
+/// <summary>
+/// Creates, finds, hands over and removes workspace volumes. Layout under the workspace root (0700):
+/// <c>volumes/&lt;id&gt;.img</c> (the file systems), <c>mounts/&lt;id&gt;</c> (where the Host mounts them;
+/// a plain folder in <see cref="WorkspaceIsolation.Folder"/> mode) and <c>sessions/&lt;session&gt;</c>
+/// (a small file naming the session's volume). Nothing here walks a tree code can change: handing a
+/// warm volume to a session rewrites that one file, removing a volume unmounts it and deletes its image.
+/// </summary>
+internal sealed partial class WorkspaceVolumes : IAsyncDisposable
+{
+    private readonly SandboxOptions options;
+    private readonly VolumeImages images;
+    private readonly ILogger<WorkspaceVolumes> logger;
+    private readonly ConcurrentDictionary<Guid, WorkspaceVolume> bySession = new();
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> sessionLocks = new();
+    private readonly ConcurrentDictionary<string, byte> mounted = new();
+    private readonly ConcurrentDictionary<int, byte> ownersInUse = new();
+    private readonly SemaphoreSlim mountGate = new(1, 1);
+    private readonly object recoveryLock = new();
+    private Task? recovery;
+
+    public WorkspaceVolumes(IOptions<SandboxOptions> options, ILogger<WorkspaceVolumes> logger)
+    {
+        this.options = options.Value;
+        this.logger = logger;
+        images = new VolumeImages(this.options);
+        Isolation = this.options.WorkspaceIsolation ?? Detect();
+        var configured = Path.GetFullPath(this.options.WorkspaceRoot
+            ?? throw new InvalidOperationException("Conclave:Sandbox:WorkspaceRoot is not set."));
+        Directory.CreateDirectory(configured);
+        LinuxFiles.SetMode(configured, 0b111_000_000);
+        Root = new DirectoryInfo(configured).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? configured;
+        daemonRoot = this.options.WorkspaceHostRoot is { Length: > 0 } hostRoot ? hostRoot : Root;
+        VolumesRoot = Path.Join(Root, "volumes");
+        MountsRoot = Path.Join(Root, "mounts");
+        SessionsRoot = Path.Join(Root, "sessions");
+        foreach (var folder in new[] { VolumesRoot, MountsRoot, SessionsRoot })
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    private readonly string daemonRoot;
+
+    /// <summary>The real path of the workspace root.</summary>
+    public string Root { get; }
+
+    private string VolumesRoot { get; }
+
+    private string MountsRoot { get; }
+
+    private string SessionsRoot { get; }
+
+    public WorkspaceIsolation Isolation { get; }
+
+    /// <summary>True when the kernel enforces each workspace's bytes and entries.</summary>
+    public bool QuotaEnforcedByKernel => Isolation == WorkspaceIsolation.FileSystemPerSession;
+
+    /// <summary>How far past the quota code can write before the kernel stops it.</summary>
+    public long QuotaSlackBytes => QuotaEnforcedByKernel ? images.Slack : 0;
+
+    /// <summary>The volume's folder as the Docker daemon sees it, for the bind mount.</summary>
+    public string DaemonPath(WorkspaceVolume volume) => Path.Join(daemonRoot, Path.GetRelativePath(Root, volume.MountPath));
+
+    /// <summary>The session's volume, mounted; null when the session has none yet.</summary>
+    public async Task<WorkspaceVolume?> FindAsync(Guid sessionId, CancellationToken ct)
+    {
+        await RecoveredAsync(ct);
+        if (bySession.TryGetValue(sessionId, out var known))
+        {
+            return known;
+        }
+        var gate = SessionLock(sessionId);
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await LoadAsync(sessionId, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The session's volume, created when it has none.</summary>
+    public async Task<WorkspaceVolume> EnsureAsync(Guid sessionId, CancellationToken ct)
+    {
+        await RecoveredAsync(ct);
+        if (bySession.TryGetValue(sessionId, out var known))
+        {
+            return known;
+        }
+        var gate = SessionLock(sessionId);
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (await LoadAsync(sessionId, ct) is { } existing)
+            {
+                return existing;
+            }
+            var volume = await CreateAsync(ct);
+            WriteSessionFile(sessionId, volume.Id);
+            bySession[sessionId] = volume;
+            return volume;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>A new volume for a warm container, owned by a uid no other known volume has.</summary>
+    public async Task<WorkspaceVolume> CreateUnassignedAsync(CancellationToken ct)
+    {
+        await RecoveredAsync(ct);
+        return await CreateAsync(ct);
+    }
+
+    /// <summary>
+    /// Makes a warm container's (empty) volume the session's. Refused (false) when the session already
+    /// has files, or an upload is streaming in: its container must then mount the session's own volume.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(WorkspaceVolume warm, Guid sessionId, CancellationToken ct)
+    {
+        await RecoveredAsync(ct);
+        var gate = SessionLock(sessionId);
+        await gate.WaitAsync(ct);
+        try
+        {
+            var existing = await LoadAsync(sessionId, ct);
+            if (existing is not null && (existing.HasActiveWrites || !IsEmpty(existing)))
+            {
+                return false;
+            }
+            WriteSessionFile(sessionId, warm.Id);
+            bySession[sessionId] = warm;
+            if (existing is not null)
+            {
+                await DestroyAsync(existing);
+            }
+            return true;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Removes the session's volume with every file in it (its container must be gone already).</summary>
+    public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct)
+    {
+        await RecoveredAsync(ct);
+        var gate = SessionLock(sessionId);
+        await gate.WaitAsync(ct);
+        try
+        {
+            var volume = await LoadAsync(sessionId, ct, mount: false);
+            File.Delete(SessionFile(sessionId));
+            bySession.TryRemove(sessionId, out _);
+            if (volume is not null)
+            {
+                await DestroyAsync(volume);
+            }
+        }
+        finally
+        {
+            gate.Release();
+            // Not disposed: a late waiter may still hold it.
+            sessionLocks.TryRemove(sessionId, out _);
+        }
+    }
+
+    /// <summary>Unmounts and deletes a volume no session uses (a warm container's, after its container went).</summary>
+    public async Task DestroyAsync(WorkspaceVolume volume)
+    {
+        try
+        {
+            if (Isolation == WorkspaceIsolation.FileSystemPerSession)
+            {
+                if (mounted.TryRemove(volume.Id, out _) || IsMountPoint(volume.MountPath))
+                {
+                    await images.UnmountAsync(volume.MountPath, CancellationToken.None);
+                }
+                File.Delete(ImagePath(volume.Id));
+                Directory.Delete(volume.MountPath);
+            }
+            else
+            {
+                using var mounts = LinuxFiles.Open(MountsRoot, LinuxFiles.OPath | LinuxFiles.ODirectory);
+                WorkspaceTree.DeleteEntry(mounts, volume.Id);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxUnavailableException)
+        {
+            Log.VolumeRemoveFailed(logger, e, volume.Id);
+        }
+        finally
+        {
+            ownersInUse.TryRemove(volume.OwnerUid, out _);
+        }
+    }
+
+    /// <summary>
+    /// The root of the volume, as a descriptor every workspace operation resolves beneath. Checked to be
+    /// the mounted file system itself, never the empty folder under a mount that went away.
+    /// </summary>
+    public SafeFileHandle OpenRoot(WorkspaceVolume volume)
+    {
+        var root = LinuxFiles.Open(volume.MountPath, LinuxFiles.OPath | LinuxFiles.ODirectory | LinuxFiles.ONoFollow);
+        if (Isolation == WorkspaceIsolation.FileSystemPerSession && !LinuxFiles.Stat(root).IsMountRoot)
+        {
+            root.Dispose();
+            throw new SandboxUnavailableException($"The workspace volume {volume.Id} is not mounted.");
+        }
+        return root;
+    }
+
+    /// <summary>True when nothing but the volume's root is in it.</summary>
+    public bool IsEmpty(WorkspaceVolume volume)
+    {
+        using var root = OpenRoot(volume);
+        using var directory = LinuxFiles.OpenAt(root, ".", LinuxFiles.ORdOnly | LinuxFiles.ODirectory, LinuxFiles.Contained);
+        return !LinuxFiles.ReadDirectory(directory).Any();
+    }
+
+    /// <summary>Space used and left, in bytes and entries.</summary>
+    public WorkspaceUsage Usage(WorkspaceVolume volume)
+    {
+        using var root = OpenRoot(volume);
+        if (QuotaEnforcedByKernel)
+        {
+            var space = LinuxFiles.Space(root);
+            return new WorkspaceUsage(space.TotalBytes - space.AvailableBytes, space.TotalEntries - space.FreeEntries - 1,
+                options.WorkspaceQuotaBytes, options.WorkspaceMaxEntries);
+        }
+        var walk = WorkspaceTree.Walk(root, (int)Math.Min(int.MaxValue - 1, options.WorkspaceMaxEntries + 1));
+        return new WorkspaceUsage(walk.Bytes, walk.Entries, options.WorkspaceQuotaBytes, options.WorkspaceMaxEntries);
+    }
+
+    /// <summary>
+    /// Once, before anything else here: volumes no session names are a previous process's warm ones
+    /// (or half-made) and are removed; mounts a previous process left are kept and used again.
+    /// </summary>
+    public Task RecoveredAsync(CancellationToken ct)
+    {
+        lock (recoveryLock)
+        {
+            if (recovery is null || recovery.IsFaulted)
+            {
+                recovery = RecoverAsync();
+            }
+            return recovery.WaitAsync(ct);
+        }
+    }
+
+    private async Task RecoverAsync()
+    {
+        var ct = CancellationToken.None;
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(SessionsRoot))
+        {
+            if (File.ReadAllText(file).Trim() is { Length: 32 } id && IsHex(id))
+            {
+                named.Add(id);
+            }
+        }
+        var leftovers = Directory.EnumerateDirectories(MountsRoot).Select(Path.GetFileName)
+            .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img").Select(Path.GetFileNameWithoutExtension))
+            .OfType<string>()
+            .Where(id => !named.Contains(id))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var id in leftovers)
+        {
+            ct.ThrowIfCancellationRequested();
+            await DestroyAsync(new WorkspaceVolume(id, MountPath(id), -1));
+        }
+    }
+
+    private async Task<WorkspaceVolume?> LoadAsync(Guid sessionId, CancellationToken ct, bool mount = true)
+    {
+        if (bySession.TryGetValue(sessionId, out var known))
+        {
+            return known;
+        }
+        string id;
+        try
+        {
+            id = (await File.ReadAllTextAsync(SessionFile(sessionId), ct)).Trim();
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        if (id.Length != 32 || !IsHex(id))
+        {
+            throw new InvalidDataException($"The workspace record of session {sessionId} is damaged.");
+        }
+        if (mount)
+        {
+            await EnsureMountedAsync(id, ct);
+        }
+        var owner = Isolation == WorkspaceIsolation.FileSystemPerSession || Directory.Exists(MountPath(id))
+            ? OwnerOf(MountPath(id))
+            : -1;
+        var volume = new WorkspaceVolume(id, MountPath(id), owner);
+        ownersInUse.TryAdd(owner, 0);
+        if (mount)
+        {
+            bySession[sessionId] = volume;
+        }
+        return volume;
+    }
+
+    private async Task<WorkspaceVolume> CreateAsync(CancellationToken ct)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var owner = AllocateOwner();
+        var mountPath = MountPath(id);
+        Directory.CreateDirectory(mountPath);
+        try
+        {
+            if (Isolation == WorkspaceIsolation.FileSystemPerSession)
+            {
+                await mountGate.WaitAsync(ct);
+                try
+                {
+                    await images.CreateAsync(ImagePath(id), owner, ct);
+                    await images.MountAsync(ImagePath(id), mountPath, ct);
+                    mounted[id] = 0;
+                }
+                finally
+                {
+                    mountGate.Release();
+                }
+                RemoveLostAndFound(mountPath);
+            }
+            else
+            {
+                // Without a file system of its own the sandbox user must be able to write here, and the
+                // Host (maybe not root) must be able to remove what it made.
+                LinuxFiles.SetMode(mountPath, 0b111_111_111);
+                if (IsRoot)
+                {
+                    using var folder = LinuxFiles.Open(mountPath, LinuxFiles.ORdOnly | LinuxFiles.ODirectory);
+                    LinuxFiles.ChangeOwner(folder, owner, owner);
+                }
+            }
+        }
+        catch
+        {
+            await DestroyAsync(new WorkspaceVolume(id, mountPath, owner));
+            throw;
+        }
+        return new WorkspaceVolume(id, mountPath, IsRoot || QuotaEnforcedByKernel ? owner : OwnerOf(mountPath));
+    }
+
+    private async Task EnsureMountedAsync(string id, CancellationToken ct)
+    {
+        if (Isolation != WorkspaceIsolation.FileSystemPerSession || mounted.ContainsKey(id))
+        {
+            return;
+        }
+        var mountPath = MountPath(id);
+        await mountGate.WaitAsync(ct);
+        try
+        {
+            if (!IsMountPoint(mountPath))
+            {
+                if (!File.Exists(ImagePath(id)))
+                {
+                    throw new InvalidDataException($"The workspace volume {id} has no image.");
+                }
+                Directory.CreateDirectory(mountPath);
+                await images.MountAsync(ImagePath(id), mountPath, ct);
+            }
+            mounted[id] = 0;
+        }
+        finally
+        {
+            mountGate.Release();
+        }
+    }
+
+    private int AllocateOwner()
+    {
+        if (!QuotaEnforcedByKernel && !IsRoot)
+        {
+            return (int)geteuid();
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            var uid = options.SandboxUidBase + Random.Shared.Next(options.SandboxUidCount);
+            if (ownersInUse.TryAdd(uid, 0) || attempt > 100)
+            {
+                return uid;
+            }
+        }
+    }
+
+    private static void RemoveLostAndFound(string mountPath)
+    {
+        using var root = LinuxFiles.Open(mountPath, LinuxFiles.OPath | LinuxFiles.ODirectory);
+        try
+        {
+            LinuxFiles.UnlinkAt(root, "lost+found", isDirectory: true);
+        }
+        catch (FileSystemCallException e) when (e.Errno == LinuxFiles.Enoent)
+        {
+        }
+    }
+
+    private static int OwnerOf(string path)
+    {
+        using var handle = LinuxFiles.Open(path, LinuxFiles.OPath | LinuxFiles.ODirectory | LinuxFiles.ONoFollow);
+        return LinuxFiles.Stat(handle).Uid;
+    }
+
+    private static bool IsMountPoint(string path)
+    {
+        try
+        {
+            using var handle = LinuxFiles.Open(path, LinuxFiles.OPath | LinuxFiles.ODirectory | LinuxFiles.ONoFollow);
+            return LinuxFiles.Stat(handle).IsMountRoot;
+        }
+        catch (FileSystemCallException)
+        {
+            return false;
+        }
+    }
+
+    private void WriteSessionFile(Guid sessionId, string volumeId)
+    {
+        var target = SessionFile(sessionId);
+        var temporary = target + ".new";
+        File.WriteAllText(temporary, volumeId);
+        File.Move(temporary, target, overwrite: true);
+    }
+
+    private SemaphoreSlim SessionLock(Guid sessionId) => sessionLocks.GetOrAdd(sessionId, _ => new SemaphoreSlim(1, 1));
+
+    private string SessionFile(Guid sessionId) => Path.Join(SessionsRoot, sessionId.ToString("N"));
+
+    private string MountPath(string id) => Path.Join(MountsRoot, id);
+
+    private string ImagePath(string id) => Path.Join(VolumesRoot, id + ".img");
+
+    private static bool IsHex(string text) => text.All(Uri.IsHexDigit);
+
+    private static bool IsRoot => geteuid() == 0;
+
+    /// <summary>A file system per session needs root (mount, loop devices) and mkfs.ext4.</summary>
+    private static WorkspaceIsolation Detect() =>
+        IsRoot && File.Exists("/dev/loop-control") && FindProgram("mkfs.ext4") && FindProgram("e2fsck")
+            ? WorkspaceIsolation.FileSystemPerSession
+            : WorkspaceIsolation.Folder;
+
+    private static bool FindProgram(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+            .Split(':').Append("/usr/sbin").Append("/sbin")
+            .Any(folder => File.Exists(Path.Join(folder, name)));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Isolation != WorkspaceIsolation.FileSystemPerSession)
+        {
+            return;
+        }
+        foreach (var id in mounted.Keys)
+        {
+            try
+            {
+                await images.UnmountAsync(MountPath(id), CancellationToken.None);
+                mounted.TryRemove(id, out _);
+            }
+            catch (SandboxUnavailableException e)
+            {
+                Log.VolumeRemoveFailed(logger, e, id);
+            }
+        }
+    }
+
+    [LibraryImport("libc")]
+    private static partial uint geteuid();
+}
+
+/// <param name="UsedBytes">Including the file system's own bookkeeping for folders.</param>
+internal readonly record struct WorkspaceUsage(long UsedBytes, long UsedEntries, long QuotaBytes, long QuotaEntries);
