@@ -69,10 +69,3 @@ internal static class ExternalLogins
         });
     }
 }
-
-/// <summary>Return URLs stay on this site (no open redirect through the sign-in pages).</summary>
-internal static class LocalUrl
-{
-    public static string OrHome(string? url) =>
-        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : "/";
-}

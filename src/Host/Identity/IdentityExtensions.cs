@@ -72,6 +72,13 @@ internal static class IdentityExtensions
             // The API answers 401/403 (as ProblemDetails), never a redirect to a page.
             cookie.Events.OnRedirectToLogin = context => ApiOr(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => ApiOr(context, StatusCodes.Status403Forbidden);
+            // Signing in on the login page redirects to its ReturnUrl by itself: only to a plain local path,
+            // never to one a Location header cannot carry (U+3000 made that a 500).
+            cookie.Events.OnRedirectToReturnUrl = context =>
+            {
+                context.Response.Redirect(LocalUrl.OrHome(context.RedirectUri));
+                return Task.CompletedTask;
+            };
         });
         services.AddAntiforgery(options =>
         {
