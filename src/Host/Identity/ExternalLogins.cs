@@ -49,7 +49,7 @@ internal static class ExternalLogins
 
             if (result.IsLockedOut)
             {
-                return Results.LocalRedirect("/login?error=locked");
+                return Results.LocalRedirect("/login?error=external");
             }
 
             // A new user: the registration rules apply as for a local account (no password; external login only).
