@@ -47,7 +47,7 @@ public sealed class SignInTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.GetByTestId("login-password").FillAsync("Not-The-Password-1");
         await page.GetByTestId("login-submit").ClickAsync();
 
-        await Assertions.Expect(page.GetByTestId("login-error")).ToHaveTextAsync("Wrong user name or password.");
+        await Assertions.Expect(page.GetByTestId("login-error")).ToHaveTextAsync("Wrong user name or password, or too many tries. Check them and try again in a minute.");
     }
 
     private static async Task RegisterAsync(IPage page, string userName)

@@ -43,38 +43,34 @@ public sealed class Accounts(
         string userName, string? email, string password, string? invitationCode, CancellationToken ct)
     {
         var first = !await AnyUserAsync(ct);
-        Invitation? invitation = null;
-        if (!first)
+        var mode = first ? RegistrationMode.Open : await RegistrationModeAsync(ct);
+        if (mode == RegistrationMode.Closed)
         {
-            switch (await RegistrationModeAsync(ct))
-            {
-                case RegistrationMode.Closed:
-                    return (null, ["Registration is closed. Ask an admin for an account."]);
-                case RegistrationMode.Invite:
-                    invitation = string.IsNullOrWhiteSpace(invitationCode)
-                        ? null
-                        : await db.Invitations.SingleOrDefaultAsync(i => i.Code == invitationCode.Trim(), ct);
-                    if (invitation is null || invitation.UsedBy is not null || invitation.ExpiresAt < time.GetUtcNow())
-                    {
-                        return (null, ["Registration needs a valid invitation code from an admin."]);
-                    }
+            return (null, ["Registration is closed. Ask an admin for an account."]);
+        }
 
-                    break;
-            }
+        if (mode == RegistrationMode.Invite && string.IsNullOrWhiteSpace(invitationCode))
+        {
+            return (null, [InvitationNeeded]);
         }
 
         var user = new IdentityUser { UserName = userName.Trim(), Email = string.IsNullOrWhiteSpace(email) ? null : email.Trim() };
+        // The code is claimed and the user created in one transaction: of two registrations racing with
+        // one code, the second's UPDATE waits for the first to commit, then finds the code used. A user
+        // that cannot be created (a weak password, a taken name) rolls the claim back.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (mode == RegistrationMode.Invite && !await ClaimInvitationAsync(invitationCode!.Trim(), user.Id, ct))
+        {
+            return (null, [InvitationNeeded]);
+        }
+
         var created = await users.CreateAsync(user, password);
         if (!created.Succeeded)
         {
             return (null, created.Errors.Select(e => e.Description).ToList());
         }
 
-        if (invitation is not null)
-        {
-            invitation.UsedBy = user.Id;
-            await db.SaveChangesAsync(ct);
-        }
+        await transaction.CommitAsync(ct);
 
         // Two first registrations racing both saw no user: then neither becomes admin (configure one instead).
         if (first && await db.Users.CountAsync(ct) == 1)
@@ -83,6 +79,18 @@ public sealed class Accounts(
         }
 
         return (user, []);
+    }
+
+    private const string InvitationNeeded = "Registration needs a valid invitation code from an admin.";
+
+    /// <summary>Marks an unused, unexpired code as used by <paramref name="userId"/>; false when there is no such code.</summary>
+    private async Task<bool> ClaimInvitationAsync(string code, string userId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var claimed = await db.Invitations
+            .Where(i => i.Code == code && i.UsedBy == null && i.ExpiresAt >= now)
+            .ExecuteUpdateAsync(set => set.SetProperty(i => i.UsedBy, userId), ct);
+        return claimed == 1;
     }
 
     /// <summary>A new user from Google/GitHub: allowed as the first account or when registration is open.</summary>

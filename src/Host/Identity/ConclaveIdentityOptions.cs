@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Conclave.Host.Identity;
 
 /// <summary>Who may create an account once the first (admin) account exists.</summary>
@@ -29,11 +27,6 @@ public sealed class ConclaveIdentityOptions
     public string? AdminEmail { get; set; }
 
     public string? AdminPassword { get; set; }
-
-    [Range(3, 100)]
-    public int LockoutMaxFailedAttempts { get; set; } = 5;
-
-    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Primitives;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -20,6 +22,7 @@ internal static class ConnectEndpoints
         connect.MapMethods("/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync);
         connect.MapPost("/token", TokenAsync);
         connect.MapMethods("/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
+        // GET and POST as OpenID Connect's RP-initiated logout allows; only a POST with our antiforgery token signs out.
         connect.MapMethods("/logout", [HttpMethods.Get, HttpMethods.Post], LogoutAsync);
     }
 
@@ -118,12 +121,32 @@ internal static class ConnectEndpoints
         return Results.Ok(claims);
     }
 
-    private static async Task<IResult> LogoutAsync(SignInManager<IdentityUser> signIn)
+    /// <summary>
+    /// Ends the session only on a POST carrying this site's antiforgery token: a link, an image or another
+    /// site's form (a client's RP-initiated logout too) lands on the confirmation page, which posts the
+    /// same request back with the token once the user agrees.
+    /// </summary>
+    private static async Task<IResult> LogoutAsync(HttpContext http, SignInManager<IdentityUser> signIn, IAntiforgery antiforgery)
     {
-        await signIn.SignOutAsync();
-        // OpenIddict redirects to the validated post_logout_redirect_uri (or answers 200 without one).
+        var signedIn = (await http.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Succeeded;
+        // IsRequestValidAsync passes every GET: only a POST can prove it came from our page.
+        if (signedIn && !(HttpMethods.IsPost(http.Request.Method) && await antiforgery.IsRequestValidAsync(http)))
+        {
+            var parameters = http.Request.HasFormContentType ? (IEnumerable<KeyValuePair<string, StringValues>>)http.Request.Form : http.Request.Query;
+            return Results.Redirect(http.Request.PathBase + "/logout" + QueryString.Create(
+                parameters.Where(p => p.Key != AntiforgeryField).SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v)))));
+        }
+
+        if (signedIn)
+        {
+            await signIn.SignOutAsync();
+        }
+
+        // OpenIddict redirects to the validated post_logout_redirect_uri (or to the login page without one).
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/login" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
+
+    private const string AntiforgeryField = "__RequestVerificationToken";
 
     private static async Task<ClaimsIdentity> IdentityForAsync(IdentityUser user, UserManager<IdentityUser> users, IEnumerable<string> scopes)
     {

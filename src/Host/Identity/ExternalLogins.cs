@@ -49,7 +49,7 @@ internal static class ExternalLogins
 
             if (result.IsLockedOut)
             {
-                return Results.LocalRedirect("/login?error=locked");
+                return Results.LocalRedirect("/login?error=external");
             }
 
             // A new user: the registration rules apply as for a local account (no password; external login only).
@@ -68,11 +68,4 @@ internal static class ExternalLogins
             return Results.LocalRedirect(LocalUrl.OrHome(returnUrl));
         });
     }
-}
-
-/// <summary>Return URLs stay on this site (no open redirect through the sign-in pages).</summary>
-internal static class LocalUrl
-{
-    public static string OrHome(string? url) =>
-        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : "/";
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -35,6 +36,13 @@ internal static class IdentityExtensions
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, IdentityStore>());
         services.AddScoped<Accounts>();
         services.AddScoped<OidcClients>();
+        services.AddOptions<SignInThrottleOptions>().BindConfiguration(SignInThrottleOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.HasSaneDurations, $"{SignInThrottleOptions.Section}: AddressWindow, FirstDelay, MaxDelay and FailureWindow must be positive, and FirstDelay at most MaxDelay.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<KnownBrowsers>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddScoped<PasswordSignIn>();
 
         services.AddDataProtection().SetApplicationName("Conclave").PersistKeysToDbContext<IdentityDb>();
 
@@ -46,9 +54,9 @@ internal static class IdentityExtensions
                 options.Password.RequireUppercase = true;
                 options.Password.RequireNonAlphanumeric = true;
                 options.Password.RequiredUniqueChars = 6;
+                // Failed passwords never lock an account (a stranger could lock anyone out): the sign-in
+                // throttle slows guessing down instead. A lock set on a user (LockoutEnd) still holds.
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = settings.LockoutMaxFailedAttempts;
-                options.Lockout.DefaultLockoutTimeSpan = settings.LockoutDuration;
                 options.User.RequireUniqueEmail = false;
                 options.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@+";
                 options.ClaimsIdentity.UserIdClaimType = ClaimTypes.NameIdentifier;
@@ -72,6 +80,13 @@ internal static class IdentityExtensions
             // The API answers 401/403 (as ProblemDetails), never a redirect to a page.
             cookie.Events.OnRedirectToLogin = context => ApiOr(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => ApiOr(context, StatusCodes.Status403Forbidden);
+            // Signing in on the login page redirects to its ReturnUrl by itself: only to a plain local path,
+            // never to one a Location header cannot carry (U+3000 made that a 500).
+            cookie.Events.OnRedirectToReturnUrl = context =>
+            {
+                context.Response.Redirect(LocalUrl.OrHome(context.RedirectUri));
+                return Task.CompletedTask;
+            };
         });
         services.AddAntiforgery(options =>
         {
@@ -208,7 +223,10 @@ internal static class IdentityExtensions
         }
     }
 
-    /// <summary>The guards, in order: headers, who is calling, how often, may they, and the cookie's antiforgery check.</summary>
+    /// <summary>
+    /// The guards, in order: headers, how often anyone may try to sign in, who is calling, how often,
+    /// may they, and the cookie's antiforgery check.
+    /// </summary>
     public static WebApplication UseIdentityAndTrust(this WebApplication app)
     {
         app.Use(SecurityHeaders.AddAsync);
@@ -217,6 +235,8 @@ internal static class IdentityExtensions
             app.UseHsts();
         }
 
+        // Before authentication: OpenIddict answers token requests with a bad secret or code inside it.
+        app.Use(ConnectThrottle.GuardAsync);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Headers;
 using Conclave.Host.Identity;
@@ -106,6 +107,9 @@ public class ConclaveApp : IAsyncLifetime
             // Tests register users freely; the rate-limit tests set their own low limit.
             ["Conclave:Identity:Registration"] = "Open",
             ["Conclave:RateLimits:PermitLimit"] = "100000",
+            // Tests sign in often from one address (the in-memory server gives none); the throttle tests set their own limits.
+            ["Conclave:Identity:SignInThrottle:AddressPermitLimit"] = "100000",
+            ["Conclave:Identity:SignInThrottle:UserNameFailureLimit"] = "100000",
             // Tests and benchmarks run many runs at once; the quota tests set their own limits.
             ["Conclave:Quotas:MaxConcurrentRuns"] = "1000",
         };
@@ -199,6 +203,21 @@ public class ConclaveApp : IAsyncLifetime
 
     /// <summary>A client that keeps cookies like a browser and does not follow redirects.</summary>
     public HttpClient CreateCookieClient() => CreateClient(allowAutoRedirect: false, handleCookies: true);
+
+    /// <summary>
+    /// A client that keeps cookies like a browser, does not follow redirects, and whose requests come from
+    /// <paramref name="remoteAddress"/> (as the Host sees it), e.g. an attacker's and a user's machine.
+    /// </summary>
+    public HttpClient CreateCookieClient(IPAddress remoteAddress)
+    {
+        if (_kestrel)
+        {
+            throw new InvalidOperationException("On Kestrel the Host sees the socket's address; only the in-memory Host can be given another.");
+        }
+
+        var fromAddress = _factory!.Server.CreateHandler(context => context.Connection.RemoteIpAddress = remoteAddress);
+        return new HttpClient(new CookieContainerHandler { InnerHandler = fromAddress }) { BaseAddress = _factory.ClientOptions.BaseAddress };
+    }
 
     // On Kestrel the factory's client options do not apply: a plain socket client keeps them.
     private HttpClient CreateClient(bool allowAutoRedirect, bool handleCookies) => _kestrel

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Conclave.Host.Identity;
+
+/// <summary>
+/// A cookie saying "this browser signed in as this user before" (OWASP's device cookie): the sign-in
+/// throttle gives such a browser its own failure budget, so strangers guessing a user's password do not
+/// slow the user down in their own browser. It holds one user, the last to sign in with a password, and
+/// proves nothing but that (it signs no one in).
+/// </summary>
+internal sealed class KnownBrowsers(IDataProtectionProvider protection, IHostEnvironment environment)
+{
+    public const string Cookie = "conclave.known";
+
+    private static readonly TimeSpan Lifetime = TimeSpan.FromDays(180);
+
+    private readonly ITimeLimitedDataProtector protector =
+        protection.CreateProtector("Conclave.Identity.KnownBrowser").ToTimeLimitedDataProtector();
+
+    /// <summary>This browser's id when its cookie says it signed in as <paramref name="normalizedUserName"/>; else null.</summary>
+    public string? IdFor(HttpContext http, string normalizedUserName)
+    {
+        if (!http.Request.Cookies.TryGetValue(Cookie, out var value) || string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = protector.Unprotect(value).Split('\n', 2);
+            return parts.Length == 2 && parts[1] == normalizedUserName ? parts[0] : null;
+        }
+        catch (CryptographicException)
+        {
+            // Forged, expired or from a lost key ring: a stranger's browser.
+            return null;
+        }
+    }
+
+    public void Remember(HttpContext http, string normalizedUserName, string? id)
+    {
+        var development = environment.IsDevelopment() || environment.IsEnvironment("Testing");
+        var value = protector.Protect($"{id ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}\n{normalizedUserName}", Lifetime);
+        http.Response.Cookies.Append(Cookie, value, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = !development || http.Request.IsHttps,
+            // Only the login form reads it.
+            Path = http.Request.PathBase + "/login",
+            MaxAge = Lifetime,
+            IsEssential = true,
+        });
+    }
+}
