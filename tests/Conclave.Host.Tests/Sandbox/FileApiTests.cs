@@ -188,7 +188,7 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
                 await AssertProblemAsync(response, HttpStatusCode.NotFound, $"Session {sessionId} was not found");
             }
         }
-        Assert.False(Directory.Exists(SessionFolder(theirs.Id)), "nothing was written for another owner's session");
+        Assert.Null(SessionFolder(theirs.Id)); // nothing was written for another owner's session
     }
 
     [Fact]
@@ -196,13 +196,14 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     {
         var session = await app.CreateSessionAsync();
         await UploadAsync(session.Id, [("report.md", "# Report"u8.ToArray())], folder: "out");
-        Assert.True(File.Exists(Path.Combine(SessionFolder(session.Id), "out", "report.md")));
+        var folder = SessionFolder(session.Id)!;
+        Assert.True(File.Exists(Path.Combine(folder, "out", "report.md")));
 
         var deleted = await app.Client.DeleteAsync($"/api/v1/sessions/{session.Id}");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        await Eventually.Until(() => !Directory.Exists(SessionFolder(session.Id)), TimeSpan.FromSeconds(15),
-            "the session's workspace folder is removed after the session is deleted");
+        await Eventually.Until(() => !Directory.Exists(folder) && SessionFolder(session.Id) is null && !WorkspaceMounts.Under(app.WorkspaceRoot).Contains(folder),
+            TimeSpan.FromSeconds(15), "the session's workspace (its file system and its folder) is removed after the session is deleted");
     }
 
     [Fact]
@@ -215,9 +216,10 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         Assert.Single(await NodeContainersAsync());
 
         Assert.Equal("written in the sandbox", await app.Client.GetStringAsync(FilesUrl(session.Id, "from-code.txt")));
+        var folder = SessionFolder(session.Id)!;
         await app.Client.DeleteAsync($"/api/v1/sessions/{session.Id}");
 
-        await Eventually.Until(async () => (await NodeContainersAsync()).Count == 0 && !Directory.Exists(SessionFolder(session.Id)),
+        await Eventually.Until(async () => (await NodeContainersAsync()).Count == 0 && !Directory.Exists(folder) && SessionFolder(session.Id) is null,
             TimeSpan.FromSeconds(30), "the deleted session's container and workspace folder are removed");
     }
 
@@ -292,7 +294,7 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         });
     }
 
-    private string SessionFolder(Guid sessionId) => Path.Combine(app.WorkspaceRoot, sessionId.ToString("N"));
+    private string? SessionFolder(Guid sessionId) => WorkspaceMounts.SessionFolder(app.WorkspaceRoot, sessionId);
 
     private static string FilesUrl(Guid sessionId, string? path = null) =>
         path is null

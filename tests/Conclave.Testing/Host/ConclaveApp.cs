@@ -332,10 +332,8 @@ public class ConclaveApp : IAsyncLifetime
         }
 
         await _postgres.DisposeAsync();
-        if (Directory.Exists(WorkspaceRoot))
-        {
-            Directory.Delete(WorkspaceRoot, recursive: true);
-        }
+        // A Host killed in a test leaves its workspaces mounted.
+        WorkspaceMounts.DeleteRoot(WorkspaceRoot);
     }
 
     /// <summary>src/Host of this checkout, found from the running binary (tests and benchmarks alike).</summary>
