@@ -1,4 +1,5 @@
 using Conclave.Agents;
+using Conclave.Egress;
 using Conclave.Host.Composition;
 using Conclave.Host.Identity;
 using Conclave.Sandbox;
@@ -8,6 +9,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPersistenceAndMessaging();
 builder.AddWeb();
+// One policy for every connection the Host makes on a user's behalf, whichever module makes it.
+builder.Services.AddEgressPolicy(builder.Configuration);
 builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);

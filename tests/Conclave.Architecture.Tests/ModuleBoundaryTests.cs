@@ -80,6 +80,17 @@ public sealed class ModuleBoundaryTests
         Assert.True(result.IsSuccessful, $"Contracts of {module} depend on another module: {Describe(result)}");
     }
 
+    /// <summary>Shared libraries (src/Shared) are used by modules, so they may depend on none of them, nor on the Host.</summary>
+    [Fact]
+    public void A_shared_library_depends_on_no_module()
+    {
+        var names = Modules.Select(m => m.GetName().Name!).Append(Host.GetName().Name!).ToArray();
+
+        var result = Types.InAssembly(typeof(Conclave.Egress.EgressPolicy).Assembly).ShouldNot().HaveDependencyOnAny(names).GetResult();
+
+        Assert.True(result.IsSuccessful, $"Conclave.Egress depends on a module: {Describe(result)}");
+    }
+
     [Fact]
     public void Every_module_keeps_its_implementation_internal_or_in_contracts()
     {

@@ -36,6 +36,9 @@ public sealed class AdminPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.GetByTestId("admin-link").ClickAsync();
         await page.Locator("[data-testid=admin][data-interactive=true]").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("users")).ToContainTextAsync("boss");
+        // The egress policy is shown read-only: what is refused, and the allow-list (the test provider's port).
+        await Assertions.Expect(page.GetByTestId("egress-denied")).ToContainTextAsync("169.254.0.0/16");
+        await Assertions.Expect(page.GetByTestId("egress-allow-list")).ToContainTextAsync($"127.0.0.1:{app.Provider.BaseUrl.Port}");
 
         await page.GetByTestId("client-id").FillAsync("nightly-report");
         await page.GetByTestId("client-type").SelectOptionAsync("true");

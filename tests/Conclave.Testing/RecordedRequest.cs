@@ -31,6 +31,7 @@ public sealed class RecordedRequest
         new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Reply? _reply;
     private volatile Exception? _fault;
+    private long _bytesSent;
 
     internal RecordedRequest(
         int index, long receivedAt, string method, string path, IReadOnlyDictionary<string, string> headers, string rawBody)
@@ -105,6 +106,9 @@ public sealed class RecordedRequest
     /// <summary>Send timestamps (<see cref="Stopwatch.GetTimestamp"/>) of the chunks written so far.</summary>
     public IReadOnlyList<long> ChunkSentAt => _chunksSent.Snapshot();
 
+    /// <summary>Bytes of the response body written so far (chunks and epilogue): how much a client took in before it left.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
     public RequestOutcome Outcome => _finished.Task.IsCompletedSuccessfully ? _finished.Task.Result : RequestOutcome.InProgress;
 
     public bool ClientDisconnected => Outcome == RequestOutcome.ClientDisconnected;
@@ -141,6 +145,8 @@ public sealed class RecordedRequest
     public override string ToString() => $"#{Index} {Method} {Path} ({Outcome})";
 
     internal void OnChunkSent(long timestamp) => _chunksSent.Add(timestamp);
+
+    internal void OnBytesSent(int count) => Interlocked.Add(ref _bytesSent, count);
 
     /// <summary>Records the outcome; the first one wins. Returns false when it was already recorded.</summary>
     internal bool Finish(RequestOutcome outcome) => _finished.TrySetResult(outcome);

@@ -66,6 +66,9 @@ public sealed partial record Reply
 
     public bool IsError => StatusCode >= 400;
 
+    /// <summary>Where a <see cref="Redirect"/> reply sends the client (the <c>Location</c> header).</summary>
+    public Uri? RedirectLocation { get; private init; }
+
     public string FinishReason => FinishReasonOverride ?? (ToolCalls.Count > 0 ? "tool_calls" : "stop");
 
     /// <summary>Assistant text, streamed one word per chunk unless <see cref="InChunks"/> says otherwise.</summary>
@@ -87,6 +90,14 @@ public sealed partial record Reply
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
         return new Reply { StatusCode = statusCode, ErrorMessage = message ?? DefaultErrorMessage(statusCode) };
+    }
+
+    /// <summary>A redirect (default 307, which keeps the method and body) to <paramref name="location"/>, with an empty body.</summary>
+    public static Reply Redirect(Uri location, int statusCode = 307)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 300);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 399);
+        return new Reply { StatusCode = statusCode, RedirectLocation = location };
     }
 
     /// <summary>Adds a tool call after the content or the tool calls already in this reply.</summary>

@@ -24,6 +24,13 @@ internal sealed class ReplyWriter(
             return RequestOutcome.Completed;
         }
 
+        if (reply.RedirectLocation is { } location)
+        {
+            Response.StatusCode = reply.StatusCode;
+            Response.Headers.Location = location.ToString();
+            return RequestOutcome.Completed;
+        }
+
         var wire = new OpenAiWire(
             $"chatcmpl-scripted-{request.Index}",
             DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
@@ -139,8 +146,10 @@ internal sealed class ReplyWriter(
     {
         // Taken before the write, so a client's receipt timestamp is never earlier than it.
         var sentAt = Stopwatch.GetTimestamp();
-        await Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        await Response.Body.WriteAsync(bytes, cancellationToken);
         await Response.Body.FlushAsync(cancellationToken);
+        request.OnBytesSent(bytes.Length);
         if (!countsAsChunk)
             return;
         request.OnChunkSent(sentAt);

@@ -4,10 +4,12 @@ using Conclave.Agents.Runs;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Telemetry;
 using Conclave.Agents.Tools;
+using Conclave.Egress;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Wolverine;
 
 namespace Conclave.Agents;
@@ -27,8 +29,17 @@ public static class AgentsModule
             .Bind(configuration.GetSection(ModelProviderOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Model calls go to users' endpoints: through the one egress policy (idempotent; the Host registers it too).
+        services.AddEgressPolicy(configuration);
+        services.AddSingleton<ModelEgress>();
         // Streams can last minutes; the idle timeout is enforced per read by the SDK's network timeout.
-        services.AddHttpClient(ChatModels.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(ChatModels.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<ModelEgress>().CreateHandler())
+            .AddHttpMessageHandler(sp => new EventSizeLimit(sp.GetRequiredService<IOptions<ModelOutputOptions>>().Value.MaxEventBytes));
+        services.AddOptions<ModelOutputOptions>()
+            .Bind(configuration.GetSection(ModelOutputOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<ChatModels>();
         services.AddSingleton<ProviderResolver>();
         services.AddSingleton<ITeams, TeamStore>();
@@ -48,6 +59,7 @@ public static class AgentsModule
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
             sp.GetRequiredService<AgentMetrics>(),
+            sp.GetRequiredService<IOptions<ModelOutputOptions>>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
     }

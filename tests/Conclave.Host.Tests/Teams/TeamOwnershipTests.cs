@@ -48,7 +48,7 @@ public sealed class TeamOwnershipTests(ConclaveApp app) : IClassFixture<Conclave
     public async Task A_team_cannot_use_another_owners_provider()
     {
         var erins = await app.Service<IProviders>().CreateAsync(
-            "erin", new ProviderInput("Erin's", ProviderPreset.Ollama, null, ["llama3.2"], null, null, null), None);
+            "erin", new ProviderInput("Erin's", ProviderPreset.Groq, null, ["llama-3.1-8b-instant"], null, null, null), None);
         var team = Team("Borrower") with
         {
             Agents = [new AgentDefinition("Solo", "", "You are Solo.", [], erins.Id)],

@@ -95,6 +95,10 @@ public class ConclaveApp : IAsyncLifetime
             ["Conclave:Models:Default:ApiKey"] = ProviderKey,
             ["Conclave:Models:Default:MaxRetries"] = "1",
             ["Conclave:Models:Default:IdleTimeout"] = "00:00:10",
+            // The default provider is trusted by the egress policy as the installation's own. Users'
+            // providers in tests point at the same scripted server on loopback: its port (and only
+            // that) is allow-listed, as an admin would allow a local Ollama.
+            ["Conclave:Egress:AllowList:0"] = $"127.0.0.1:{Provider.BaseUrl.Port}",
             // Real containers (Podman), but none started ahead: tests that execute code start their own.
             ["Conclave:Sandbox:WarmPoolSize"] = "0",
             ["Conclave:Sandbox:NodeId"] = SandboxNodeId,

@@ -11,7 +11,8 @@ namespace Conclave.Agents.Providers;
 /// back out of this class: callers see <see cref="ProviderSettings.KeyHint"/> only (the run's
 /// <see cref="ProviderResolver"/> is the one reader of the plain key).
 /// </summary>
-internal sealed class ProviderStore(IDocumentStore store, ISecretStore secrets, TimeProvider clock, ILogger<ProviderStore> logger) : IProviders
+internal sealed class ProviderStore(
+    IDocumentStore store, ISecretStore secrets, ModelEgress egress, TimeProvider clock, ILogger<ProviderStore> logger) : IProviders
 {
     public async Task<IReadOnlyList<ProviderSettings>> ListAsync(string ownerId, CancellationToken cancellationToken)
     {
@@ -33,6 +34,7 @@ internal sealed class ProviderStore(IDocumentStore store, ISecretStore secrets, 
     public async Task<ProviderSettings> CreateAsync(string ownerId, ProviderInput input, CancellationToken cancellationToken)
     {
         var valid = ValidProvider.Of(input);
+        egress.CheckBaseUrl(valid.BaseUrl);
         var key = ValidProvider.KeyOf(input.ApiKey);
         await using var session = store.LightweightSession();
         var count = await session.Query<StoredProvider>().CountAsync(p => p.OwnerId == ownerId, cancellationToken);
@@ -53,6 +55,7 @@ internal sealed class ProviderStore(IDocumentStore store, ISecretStore secrets, 
     public async Task<ProviderSettings> UpdateAsync(string ownerId, Guid providerId, ProviderInput input, CancellationToken cancellationToken)
     {
         var valid = ValidProvider.Of(input);
+        egress.CheckBaseUrl(valid.BaseUrl);
         // Null keeps the stored key, "" removes it, anything else replaces it.
         var key = input.ApiKey is null ? null : ValidProvider.KeyOf(input.ApiKey);
         await using var session = store.LightweightSession();

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using Conclave.Agents.Providers;
+using Conclave.Egress;
 
 namespace Conclave.Agents.Runs;
 
@@ -8,19 +9,48 @@ internal static class ProviderFailure
 {
     public static string Describe(Exception exception, ResolvedProvider provider)
     {
-        var status = (exception as ClientResultException)?.Status
-            ?? (exception.InnerException as ClientResultException)?.Status ?? 0;
         var who = $"The model provider '{provider.Name}' at {provider.BaseUrl.Host}";
+        if (Find<EgressRefusedException>(exception) is { } refused)
+        {
+            return $"{who} was refused by the egress policy: {refused.Reason}. Use a provider on the internet, " +
+                "or ask an admin to allow this endpoint (Conclave:Egress:AllowList).";
+        }
+
+        if (Find<OversizedEventException>(exception) is { } oversized)
+        {
+            return $"{who} sent {oversized.Message} Use a provider that streams its answers in pieces.";
+        }
+
+        var status = Find<ClientResultException>(exception)?.Status ?? 0;
         return status switch
         {
+            >= 300 and < 400 => $"{who} answered with a redirect ({status}); model calls do not follow redirects. " +
+                "Set the provider's base URL to the address it redirects to.",
             401 or 403 => $"{who} rejected the API key ({status}). Check the key configured for the provider '{provider.Name}'.",
             404 => $"{who} does not know the model '{provider.Model}' or the path (404). Check the model name and base URL.",
             429 => $"{who} kept answering 'too many requests' (429) after retries. Try again later or raise the provider's limits.",
             >= 500 => $"{who} failed ({status}) after retries. Try again later.",
-            _ when exception is HttpRequestException or IOException || exception.InnerException is HttpRequestException or IOException =>
-                $"The connection to the {who[4..]} failed or was cut mid-answer. Check that it is reachable and try again.",
-            _ when exception is TimeoutException or TaskCanceledException => $"{who} stopped answering. Try again later.",
+            _ when exception is AnswerInterruptedException => $"{who} cut its answer off midway or stopped sending. Try again.",
+            // Before an answer, every failure reads the same (refused, reset, timed out, not HTTP at all), so
+            // failures cannot be used to tell a closed port from an open or filtered one.
+            _ when Find<IOException>(exception) is not null || Find<HttpRequestException>(exception) is not null
+                || Find<TimeoutException>(exception) is not null || Find<OperationCanceledException>(exception) is not null =>
+                $"{who} is unreachable. Check the base URL and that the provider is running, then try again.",
             _ => $"The model call to '{provider.Name}' failed: {exception.GetType().Name}.",
         };
+    }
+
+    private static T? Find<T>(Exception exception)
+        where T : Exception
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 }

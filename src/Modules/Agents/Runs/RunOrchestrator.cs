@@ -8,6 +8,7 @@ using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 
 namespace Conclave.Agents.Runs;
@@ -35,6 +36,7 @@ public sealed class RunOrchestrator
     private readonly TimeProvider _clock;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly AgentMetrics _metrics;
+    private readonly ModelOutputOptions _output;
     private readonly ILogger<RunOrchestrator> _logger;
 
     /// <summary>This process, as a lease holder: a restarted Host is a new node.</summary>
@@ -52,9 +54,11 @@ public sealed class RunOrchestrator
         TimeProvider clock,
         IHostApplicationLifetime lifetime,
         AgentMetrics metrics,
+        IOptions<ModelOutputOptions> output,
         ILogger<RunOrchestrator> logger)
     {
         _metrics = metrics;
+        _output = output.Value;
         _lifetime = lifetime;
         _log = log;
         _tokens = tokens;
@@ -79,6 +83,10 @@ public sealed class RunOrchestrator
         using var work = CancellationTokenSource.CreateLinkedTokenSource(shutdown, stop.Token, leaseLost.Token);
         using var registration = _active.Register(request.RunId, stop);
 
+        // The whole conversation, held for the run's execution. Its size is bounded per event (a user
+        // message 32 KiB, an answer Conclave:Runs:MaxAnswerChars, tool arguments MaxToolArgumentChars,
+        // tool outputs by the sandbox's output caps), not in number of events: a session that grows
+        // without end needs the summarising ADR 0006 leaves for later, not a bigger read.
         var history = await _log.ReadAsync(request.SessionId, 0, shutdown);
         var status = RunHistory.StatusOf(history, request.RunId);
         if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
@@ -296,7 +304,7 @@ public sealed class RunOrchestrator
             }
         }
 
-        var reply = await ModelTurn.StreamAsync(_models.Create(provider), chat, new AgentToolbox([]), _ => { }, cancellationToken);
+        var reply = await ModelTurn.StreamAsync(_models.Create(provider), chat, new AgentToolbox([]), _output.Limits, _ => { }, cancellationToken);
         var chosen = team.Agents.FirstOrDefault(a => ContainsWord(reply.Text, a.Name)) ?? fallback;
         await AppendAsync(
             run,
@@ -320,9 +328,16 @@ public sealed class RunOrchestrator
             run.ModelOf(provider, _models),
             chat,
             toolbox,
+            _output.Limits,
             delta => _tokens.Publish(run.SessionId, run.RunId, messageId, agent.Name, delta),
             cancellationToken);
         var modelTime = Stopwatch.GetElapsedTime(modelStarted);
+        if (reply.Cut || reply.Calls.Any(c => c.ArgumentsCut))
+        {
+            _logger.LogInformation(
+                "Run {RunId}: {Agent}'s answer reached a cap (answer cut: {AnswerCut}, tool arguments cut: {ArgumentsCut}); its stream was aborted",
+                run.RunId, agent.Name, reply.Cut, reply.Calls.Count(c => c.ArgumentsCut));
+        }
 
         var now = _clock.GetUtcNow();
         var events = new List<object>
@@ -331,7 +346,7 @@ public sealed class RunOrchestrator
                 run.RunId, messageId, agent.Name, reply.Text, provider.Model, reply.Usage, now,
                 provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens), provider.Name),
         };
-        events.AddRange(reply.Calls.Select(c => new ToolCallRequested(run.RunId, c.CallId, messageId, agent.Name, c.Name, c.Arguments, now)));
+        events.AddRange(reply.Calls.Select(c => new ToolCallRequested(run.RunId, c.CallId, messageId, agent.Name, c.Name, c.Arguments, now, c.ArgumentsCut)));
         await AppendAsync(run, events, cancellationToken);
         _metrics.StepPersisted("message", (Stopwatch.GetElapsedTime(started) - modelTime).TotalMilliseconds);
         _metrics.Used(provider.Name, provider.Model, reply.Usage, provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens));
@@ -358,7 +373,11 @@ public sealed class RunOrchestrator
         var agent = run.Team!.Agents.FirstOrDefault(a => a.Name == call.Agent);
         var toolbox = agent is null ? new AgentToolbox([]) : run.ToolboxOf(agent, _tools);
         var started = Stopwatch.GetTimestamp();
-        var check = toolbox.Check(call.Tool, call.Arguments);
+        var check = call.ArgumentsCut
+            ? CheckedCall.Rejected(
+                $"The arguments of {call.Tool} were longer than the limit of {_output.MaxToolArgumentChars:N0} characters, so the call was not run. " +
+                "Pass less at once: split the work over several smaller calls (e.g. write a large file in parts).")
+            : toolbox.Check(call.Tool, call.Arguments);
         var toolTime = TimeSpan.Zero;
         ToolAnswer answer;
         if (check.Function is null)

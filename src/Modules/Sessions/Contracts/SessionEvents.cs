@@ -54,8 +54,10 @@ public sealed record SpeakerSelected(Guid RunId, string Agent, string Model, Tok
 
 /// <summary>An agent asked for a tool; part of the same step as the message that asked.</summary>
 /// <param name="CallId">The provider's tool call id, unique in the run.</param>
-/// <param name="Arguments">The arguments as the model sent them (JSON, possibly malformed).</param>
-public sealed record ToolCallRequested(Guid RunId, string CallId, Guid MessageId, string Agent, string Tool, string Arguments, DateTimeOffset At) : ITimelineEvent;
+/// <param name="Arguments">The arguments as the model sent them (JSON, possibly malformed); only a preview when <paramref name="ArgumentsCut"/>.</param>
+/// <param name="ArgumentsCut">The arguments were over the Host's limit: the call is answered with a correction, never run.</param>
+public sealed record ToolCallRequested(
+    Guid RunId, string CallId, Guid MessageId, string Agent, string Tool, string Arguments, DateTimeOffset At, bool ArgumentsCut = false) : ITimelineEvent;
 
 /// <param name="Output">What the agent is told (plain text).</param>
 /// <param name="Images">Workspace-relative paths of images the tool produced.</param>

@@ -8,8 +8,9 @@ namespace Conclave.Sessions.Live;
 /// Catch-up then live, with no gap and no duplicate whatever it races with: subscribe to the hub
 /// first (it buffers), read the store after the client's version, then drain the buffer, skipping
 /// what was already sent and reading the store again for any gap (events published out of order).
+/// The store is read page by page, so a catch-up of a long session never holds it whole.
 /// </summary>
-internal sealed class SessionFeed(LiveHub hub, ISessionLog log) : ISessionFeed
+internal sealed class SessionFeed(LiveHub hub, SessionLog log) : ISessionFeed
 {
     public async IAsyncEnumerable<FeedItem> SubscribeAsync(
         Guid sessionId,
@@ -20,7 +21,7 @@ internal sealed class SessionFeed(LiveHub hub, ISessionLog log) : ISessionFeed
         var lastSent = afterVersion;
         var finishedMessages = new HashSet<Guid>(); // message and run ids whose streamed text is over
 
-        foreach (var e in await log.ReadAsync(sessionId, lastSent, cancellationToken))
+        await foreach (var e in log.ReadAllAsync(sessionId, lastSent, cancellationToken))
         {
             Track(e, finishedMessages);
             lastSent = e.Version;
@@ -41,7 +42,7 @@ internal sealed class SessionFeed(LiveHub hub, ISessionLog log) : ISessionFeed
                 case FeedEvent { Event: var e }:
                     if (e.Version > lastSent + 1)
                     {
-                        foreach (var missed in await log.ReadAsync(sessionId, lastSent, cancellationToken))
+                        await foreach (var missed in log.ReadAllAsync(sessionId, lastSent, cancellationToken))
                         {
                             if (missed.Version >= e.Version)
                             {

@@ -7,7 +7,7 @@ using Wolverine.Marten;
 
 namespace Conclave.Sessions.Model;
 
-internal sealed class RunControl(ISessions sessions, ISessionLog log, SessionStream stream, IMessageBus bus, TimeProvider clock) : IRunControl
+internal sealed class RunControl(ISessions sessions, SessionLog log, SessionStream stream, IMessageBus bus, TimeProvider clock) : IRunControl
 {
     public async Task CancelAsync(string ownerId, Guid sessionId, Guid runId, CancellationToken cancellationToken)
     {
@@ -67,7 +67,7 @@ internal sealed class RunControl(ISessions sessions, ISessionLog log, SessionStr
             throw new SessionNotFoundException(sessionId);
         }
 
-        var status = RunHistory.StatusOf(await log.ReadAsync(sessionId, 0, cancellationToken), runId);
+        var status = RunHistory.StatusOf(await log.ReadRunLifecycleAsync(sessionId, runId, cancellationToken), runId);
         return status switch
         {
             RunStatus.None => throw new SessionNotFoundException(sessionId),

@@ -95,15 +95,17 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
     {
         ValidateMessage(text);
         await RequireAsync(ownerId, sessionId, cancellationToken);
-        var history = await log.ReadAsync(sessionId, 0, int.MaxValue, cancellationToken);
-        var last = Conversation.LastUserMessage(history)
-            ?? throw new SessionValidationException("messageId", "The session has no message to edit.");
+        var (last, activeRuns, limits) = await TailOfAsync(sessionId, cancellationToken);
+        if (last is null)
+        {
+            throw new SessionValidationException("messageId", "The session has no message to edit.");
+        }
+
         if (last.MessageId != messageId)
         {
             throw new SessionValidationException("messageId", "Only the last message of the session can be edited.");
         }
 
-        var activeRuns = Conversation.ActiveRuns(history);
         await quotas.CheckAsync(ownerId, [.. activeRuns], cancellationToken);
         var now = clock.GetUtcNow();
         var events = new List<object>();
@@ -111,7 +113,6 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         events.AddRange(activeRuns.Select(runId => new RunCancelled(runId, RunReasons.SupersededByEdit, now)));
         var editedId = Guid.CreateVersion7();
         var newRunId = Guid.CreateVersion7();
-        var limits = history.Select(e => e.Data).OfType<RunQueued>().LastOrDefault(q => q.MessageId == last.MessageId)?.Limits;
         events.Add(new UserMessageEdited(editedId, last.MessageId, last.Version, ownerId, text, now));
         events.Add(new RunQueued(newRunId, editedId, now, ownerId, limits));
         var committed = await stream.AppendAsync(
@@ -128,6 +129,45 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
                 }
             });
         return new PostedMessage(sessionId, editedId, newRunId, committed[^1].Version);
+    }
+
+    /// <summary>
+    /// What an edit needs from the log: the last user message, the runs still active and the limits
+    /// the last message's run was queued with. Read page by page, keeping only these, never the stream.
+    /// </summary>
+    private async Task<(UserMessage? Last, List<Guid> ActiveRuns, RunOverrides? Limits)> TailOfAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        UserMessage? last = null;
+        RunOverrides? limits = null;
+        var active = new List<Guid>();
+        await foreach (var e in log.ReadAllAsync(sessionId, 0, cancellationToken))
+        {
+            // The same reading as Conversation.LastUserMessage and Conversation.ActiveRuns, one event at a time.
+            switch (e.Data)
+            {
+                case UserMessagePosted posted:
+                    (last, limits) = (new UserMessage(posted.MessageId, e.Version, posted.Text), null);
+                    break;
+                case UserMessageEdited edited:
+                    (last, limits) = (new UserMessage(edited.MessageId, e.Version, edited.Text), null);
+                    break;
+                case RunQueued queued:
+                    active.Add(queued.RunId);
+                    limits = queued.MessageId == last?.MessageId ? queued.Limits : limits;
+                    break;
+                case RunCompleted completed:
+                    active.Remove(completed.RunId);
+                    break;
+                case RunFailed failed:
+                    active.Remove(failed.RunId);
+                    break;
+                case RunCancelled cancelled:
+                    active.Remove(cancelled.RunId);
+                    break;
+            }
+        }
+
+        return (last, active, limits);
     }
 
     /// <summary>The run request commits with the events or not at all (transactional outbox).</summary>
@@ -165,9 +205,9 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         }
 
         await RequireAsync(ownerId, sessionId, cancellationToken);
-        var events = await log.ReadAsync(sessionId, afterVersion, limit + 1, cancellationToken);
-        var page = events.Take(limit).ToList();
-        return new EventPage(page, page.Count > 0 ? page[^1].Version : afterVersion, events.Count > limit);
+        // At most 'limit' events, and fewer when they are long (SessionLog.PageChars): a page is bounded in bytes too.
+        var page = await log.ReadPageAsync(sessionId, afterVersion, limit, cancellationToken);
+        return new EventPage(page.Events, page.Events.Count > 0 ? page.Events[^1].Version : afterVersion, page.HasMore);
     }
 
     private async Task<SessionSummary> RequireAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken) =>

@@ -67,7 +67,7 @@ internal sealed class RunReaper(
             return false; // renewed or handed on meanwhile
         }
 
-        var history = await log.ReadAsync(lease.SessionId, 0, cancellationToken);
+        var history = await log.ReadRunLifecycleAsync(lease.SessionId, lease.Id, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
         if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
         {
@@ -105,7 +105,7 @@ internal sealed class RunReaper(
             return true;
         }
 
-        var ownerId = OwnerOf(history, lease.Id);
+        var ownerId = await OwnerOfAsync(lease.SessionId, history, cancellationToken);
         logger.LogWarning(
             "Run {RunId} of session {SessionId} lost its node {NodeId}; queued again (attempt {Attempt})",
             lease.Id, lease.SessionId, previousNode ?? "(none)", lease.Attempts);
@@ -143,7 +143,8 @@ internal sealed class RunReaper(
         return runs;
     }
 
-    private static string OwnerOf(IReadOnlyList<SessionEvent> history, Guid runId) =>
-        history.Select(e => e.Data).OfType<RunQueued>().FirstOrDefault(q => q.RunId == runId)?.OwnerId
-        ?? history.Select(e => e.Data).OfType<SessionStarted>().First().OwnerId;
+    /// <summary>The run's owner from its RunQueued; runs queued before RunQueued named one belong to the session's owner.</summary>
+    private async Task<string> OwnerOfAsync(Guid sessionId, IReadOnlyList<SessionEvent> lifecycle, CancellationToken cancellationToken) =>
+        lifecycle.Select(e => e.Data).OfType<RunQueued>().FirstOrDefault()?.OwnerId
+        ?? (await log.ReadPageAsync(sessionId, 0, 1, cancellationToken)).Events.Select(e => e.Data).OfType<SessionStarted>().First().OwnerId;
 }
