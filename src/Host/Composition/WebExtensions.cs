@@ -30,7 +30,11 @@ internal static class WebExtensions
 
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        }).AllowAnonymous();
         app.MapStaticAssets().AllowAnonymous();
         var highlightCss = new ColorCode.HtmlClassFormatter().GetCSSString();
         app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription().AllowAnonymous();

@@ -7,15 +7,27 @@ namespace Conclave.Host.Tests.Api;
 
 public sealed class PlatformTests(ConclaveApp app) : IClassFixture<ConclaveApp>
 {
-    [Theory]
-    [InlineData("/health/live")]
-    [InlineData("/health/ready")]
-    public async Task Health_endpoints_answer_healthy(string path)
+    [Fact]
+    public async Task The_liveness_endpoint_answers_healthy()
     {
-        var response = await app.Client.GetAsync(path);
+        var response = await app.Client.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_readiness_endpoint_says_how_each_dependency_is()
+    {
+        var response = await app.Client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var checks = report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
+        Assert.Equal("Healthy", checks["postgresql"].GetProperty("status").GetString());
+        // No sandbox has started in this Host yet: its limits are checked in the first one.
+        Assert.Equal("Degraded", checks["sandbox"].GetProperty("status").GetString());
+        Assert.Contains("first", checks["sandbox"].GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -214,6 +214,9 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
             session.Id, "open('from-code.txt', 'w').write('written in the sandbox')", TimeSpan.FromSeconds(60));
         Assert.True(result.Status == ExecutionStatus.Ok, $"{result.Error?.Name}: {result.Error?.Value}");
         Assert.Single(await NodeContainersAsync());
+        // The container's limits were checked from inside before it ran anything; readiness says so.
+        var ready = await app.Client.GetStringAsync("/health/ready");
+        Assert.Contains("Every sandbox limit is enforced", ready, StringComparison.Ordinal);
 
         Assert.Equal("written in the sandbox", await app.Client.GetStringAsync(FilesUrl(session.Id, "from-code.txt")));
         var folder = SessionFolder(session.Id)!;

@@ -75,6 +75,32 @@ public sealed class PersistentKernelTests(SandboxFixture fixture) : SandboxTest(
     }
 
     [DockerFact]
+    public async Task A_huge_result_html_and_error_are_each_cut_with_a_note()
+    {
+        var session = NewSession();
+
+        var value = await RunOk(session, "'x' * 8_000_000");
+        var html = await RunOk(session, """
+            class Page:
+                def _repr_html_(self):
+                    return '<p>' + 'y' * 8_000_000 + '</p>'
+            Page()
+            """);
+        var error = await Run(session, "raise ValueError('z' * 8_000_000)");
+
+        Assert.True(value.Truncated);
+        Assert.InRange(value.Result!.Length, 1000, 16384 + 200);
+        Assert.Contains("[output truncated:", value.Result, StringComparison.Ordinal);
+        Assert.True(html.Truncated);
+        Assert.InRange(html.Html!.Length, 1000, 16384 + 200);
+        Assert.Contains("[output truncated:", html.Html, StringComparison.Ordinal);
+        Assert.Equal("ValueError", error.Error!.Name);
+        Assert.InRange(error.Error.Value.Length, 1000, 16384 + 200);
+        Assert.Contains("[output truncated:", error.Error.Value, StringComparison.Ordinal);
+        Assert.InRange(error.Error.Traceback.Length, 0, 16384 + 200);
+    }
+
+    [DockerFact]
     public async Task Reset_starts_a_fresh_kernel_and_keeps_files()
     {
         var session = NewSession();
