@@ -83,12 +83,14 @@ public sealed class WorkspaceRaceTests(ConclaveApp app) : IClassFixture<Conclave
         File.Delete(besideCanary);
     }
 
-    /// <summary>Every file around the workspaces' file systems (the root's own folders, and its parent), with sizes.</summary>
+    /// <summary>
+    /// Every entry of the workspace root outside the workspaces' own file systems, with sizes (other
+    /// test classes' roots sit beside it and change meanwhile; the canary beside it stands for those).
+    /// </summary>
     private List<string> SnapshotOutsideMounts()
     {
         var mounts = WorkspaceMounts.Under(app.WorkspaceRoot).ToHashSet();
-        var parent = Path.GetDirectoryName(app.WorkspaceRoot)!;
-        return Directory.EnumerateFileSystemEntries(parent, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        return Directory.EnumerateFileSystemEntries(app.WorkspaceRoot, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
             .Where(path => !mounts.Any(m => path == m || path.StartsWith(m + "/", StringComparison.Ordinal)))
             .Where(path => !path.StartsWith(Path.Combine(app.WorkspaceRoot, "volumes"), StringComparison.Ordinal))
             .Where(path => !path.StartsWith(Path.Combine(app.WorkspaceRoot, "sessions"), StringComparison.Ordinal))
