@@ -40,6 +40,22 @@ public sealed class WorkspaceFromCodeTests(SandboxFixture fixture) : SandboxTest
     }
 
     [DockerFact]
+    public async Task Files_uploaded_before_the_first_execution_are_there_and_the_warm_pool_serves_it()
+    {
+        var session = NewSession();
+        await Fixture.Workspace.WriteAsync(session, "in/data.csv", new MemoryStream("a,b\n1,2\n3,4\n"u8.ToArray()));
+        await Fixture.Workspace.WriteAsync(session, "notes.txt", new MemoryStream("hello"u8.ToArray()));
+        await Wait.UntilAsync(() => Fixture.Pool.ReadyCount > 0, TimeSpan.FromMinutes(2), "a warm container");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await RunOk(session, "import pandas as pd\nint(pd.read_csv('in/data.csv')['b'].sum()) + len(open('notes.txt').read())");
+
+        Assert.Equal("11", result.Result);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the first execution took {clock.Elapsed}: not served from the warm pool");
+        Assert.Equal(["in/data.csv", "notes.txt"], (await Fixture.Workspace.ListAsync(session)).Select(f => f.Path));
+    }
+
+    [DockerFact]
     public async Task A_symlink_created_by_code_cannot_be_used_to_read_or_write_host_files()
     {
         var session = NewSession();

@@ -115,6 +115,8 @@ internal sealed class SandboxContainers : IAsyncDisposable
         {
             var facts = await EngineAsync(deadline.Token);
             status.Engine = facts.Description;
+            // From here code can write anything into the volume: the Host never copies its tree again.
+            volumes.MarkUsedByCode(volume);
             var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, volume, sessionId, facts), deadline.Token);
             containerId = created.ID;
             var stream = await Docker.Containers.AttachContainerAsync(

@@ -38,8 +38,8 @@ internal sealed class WorkspaceFiles(WorkspaceVolumes volumes, IOptions<SandboxO
     {
         ArgumentNullException.ThrowIfNull(content);
         var segments = WorkspacePath.Parse(path);
-        var volume = await volumes.EnsureAsync(sessionId, ct);
-        using var writing = volume.BeginWrite();
+        var (volume, writing) = await volumes.BeginWriteAsync(sessionId, create: true, ct);
+        using var _ = writing;
         var quota = options.Value.WorkspaceQuotaBytes;
         var usage = volumes.Usage(volume);
         if (usage.UsedEntries >= usage.QuotaEntries)
@@ -54,10 +54,12 @@ internal sealed class WorkspaceFiles(WorkspaceVolumes volumes, IOptions<SandboxO
     public async Task DeleteAsync(Guid sessionId, string path, CancellationToken ct = default)
     {
         var segments = WorkspacePath.Parse(path);
-        if (await volumes.FindAsync(sessionId, ct) is not { } volume)
+        if (await volumes.FindAsync(sessionId, ct) is null)
         {
             throw new WorkspaceFileNotFoundException(path);
         }
+        var (volume, writing) = await volumes.BeginWriteAsync(sessionId, create: false, ct);
+        using var _ = writing;
         using var root = volumes.OpenRoot(volume);
         WorkspaceTree.Delete(root, segments);
     }

@@ -169,6 +169,50 @@ internal static class WorkspaceTree
         }
     }
 
+    /// <summary>
+    /// Copies the folders and regular files of one root into another (empty) one, owned by <paramref name="ownerUid"/>.
+    /// Only for a tree the Host wrote itself (uploads); bounded in depth and entries all the same.
+    /// </summary>
+    public static void CopyTree(SafeFileHandle from, SafeFileHandle to, int ownerUid, long maxEntries)
+    {
+        var budget = maxEntries;
+        using var source = LinuxFiles.OpenAt(from, ".", LinuxFiles.ORdOnly | LinuxFiles.ODirectory, LinuxFiles.Contained);
+        using var target = LinuxFiles.OpenAt(to, ".", LinuxFiles.OPath | LinuxFiles.ODirectory, LinuxFiles.Contained);
+        CopyFolder(source, target, ownerUid, 1, ref budget);
+    }
+
+    private static void CopyFolder(SafeFileHandle source, SafeFileHandle target, int ownerUid, int depth, ref long budget)
+    {
+        foreach (var entry in LinuxFiles.ReadDirectory(source).ToList())
+        {
+            if (--budget < 0)
+            {
+                throw new InvalidOperationException("The workspace holds more entries than its quota allows.");
+            }
+            var status = LinuxFiles.StatAt(source, entry.Name);
+            if (status.IsDirectory && depth < MaxDepth)
+            {
+                LinuxFiles.MakeDirectoryAt(target, entry.Name, FolderMode);
+                using (var created = LinuxFiles.OpenAt(target, entry.Name, LinuxFiles.ORdOnly | LinuxFiles.ODirectory | LinuxFiles.ONoFollow, LinuxFiles.Contained))
+                {
+                    TryChangeOwner(created, ownerUid);
+                }
+                using var from = LinuxFiles.OpenAt(source, entry.Name, LinuxFiles.ORdOnly | LinuxFiles.ODirectory | LinuxFiles.ONoFollow, LinuxFiles.Contained);
+                using var to = LinuxFiles.OpenAt(target, entry.Name, LinuxFiles.OPath | LinuxFiles.ODirectory | LinuxFiles.ONoFollow, LinuxFiles.Contained);
+                CopyFolder(from, to, ownerUid, depth + 1, ref budget);
+            }
+            else if (status.IsRegularFile)
+            {
+                using var input = new FileStream(
+                    LinuxFiles.OpenAt(source, entry.Name, LinuxFiles.ORdOnly | LinuxFiles.ONonBlock | LinuxFiles.ONoFollow, LinuxFiles.Contained), FileAccess.Read, 1 << 20);
+                var created = LinuxFiles.OpenAt(target, entry.Name, LinuxFiles.OWrOnly | LinuxFiles.OCreat | LinuxFiles.OExcl | LinuxFiles.ONoFollow, LinuxFiles.Contained, FileMode);
+                TryChangeOwner(created, ownerUid);
+                using var output = new FileStream(created, FileAccess.Write, 0);
+                input.CopyTo(output, 1 << 20);
+            }
+        }
+    }
+
     /// <summary>The regular files beneath the root (links, FIFOs, sockets and devices are left out), bounded.</summary>
     public static TreeWalk Walk(SafeFileHandle root, int maxEntries, int maxFiles = int.MaxValue)
     {
@@ -299,7 +343,7 @@ internal static class WorkspaceTree
 
     private static async Task<long> CopyWithLimitAsync(Stream source, Stream target, long room, long quota, CancellationToken ct)
     {
-        var buffer = new byte[81920];
+        var buffer = new byte[256 * 1024];
         long total = 0;
         int read;
         while ((read = await source.ReadAsync(buffer, ct)) > 0)

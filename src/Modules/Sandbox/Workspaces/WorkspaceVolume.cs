@@ -7,7 +7,10 @@ namespace Conclave.Sandbox.Workspaces;
 /// </summary>
 internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
 {
-    private int activeWrites;
+    private const int Retired = -1;
+
+    /// <summary>Writes in progress, or <see cref="Retired"/> once the volume is being replaced.</summary>
+    private int writers;
 
     /// <summary>32 hex digits; names the image and the mount point.</summary>
     public string Id { get; } = id;
@@ -18,14 +21,28 @@ internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
     /// <summary>The host uid (and gid) the sandbox using this volume runs as; its files belong to it.</summary>
     public int OwnerUid { get; } = ownerUid;
 
-    /// <summary>Uploads streaming into it now: such a volume is never swapped for a warm one.</summary>
-    public bool HasActiveWrites => Volatile.Read(ref activeWrites) > 0;
-
-    public IDisposable BeginWrite()
+    /// <summary>A write (upload, delete) may go on; null once the volume is retired (look the session's volume up again).</summary>
+    public IDisposable? TryBeginWrite()
     {
-        Interlocked.Increment(ref activeWrites);
-        return new WriteScope(this);
+        while (true)
+        {
+            var current = Volatile.Read(ref writers);
+            if (current == Retired)
+            {
+                return null;
+            }
+            if (Interlocked.CompareExchange(ref writers, current + 1, current) == current)
+            {
+                return new WriteScope(this);
+            }
+        }
     }
+
+    /// <summary>Stops new writes, when none is in progress: the volume is about to be replaced. False while one runs.</summary>
+    public bool TryRetire() => Interlocked.CompareExchange(ref writers, Retired, 0) == 0;
+
+    /// <summary>Takes writes again (the replacement was called off).</summary>
+    public void Reinstate() => Interlocked.CompareExchange(ref writers, 0, Retired);
 
     private sealed class WriteScope(WorkspaceVolume volume) : IDisposable
     {
@@ -35,7 +52,7 @@ internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
         {
             if (Interlocked.Exchange(ref disposed, 1) == 0)
             {
-                Interlocked.Decrement(ref volume.activeWrites);
+                Interlocked.Decrement(ref volume.writers);
             }
         }
     }

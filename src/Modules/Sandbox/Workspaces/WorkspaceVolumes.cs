@@ -127,8 +127,10 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes a warm container's (empty) volume the session's. Refused (false) when the session already
-    /// has files, or an upload is streaming in: its container must then mount the session's own volume.
+    /// Makes a warm container's (empty) volume the session's. When the session already has files that only
+    /// the Host wrote (uploads: regular files and folders), they are copied into the warm volume first.
+    /// Refused (false) when code has used the session's volume (its tree is hostile: it needs a container
+    /// of its own), or while an upload streams into it.
     /// </summary>
     public async Task<bool> TryClaimAsync(WorkspaceVolume warm, Guid sessionId, CancellationToken ct)
     {
@@ -138,9 +140,31 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         try
         {
             var existing = await LoadAsync(sessionId, ct);
-            if (existing is not null && (existing.HasActiveWrites || !IsEmpty(existing)))
+            if (existing is not null)
             {
-                return false;
+                if (!existing.TryRetire())
+                {
+                    return false;
+                }
+                if (!IsEmpty(existing))
+                {
+                    if (WasUsedByCode(existing))
+                    {
+                        existing.Reinstate();
+                        return false;
+                    }
+                    try
+                    {
+                        using var from = OpenRoot(existing);
+                        using var to = OpenRoot(warm);
+                        WorkspaceTree.CopyTree(from, to, warm.OwnerUid, options.WorkspaceMaxEntries);
+                    }
+                    catch
+                    {
+                        existing.Reinstate();
+                        throw;
+                    }
+                }
             }
             WriteSessionFile(sessionId, warm.Id);
             bySession[sessionId] = warm;
@@ -155,6 +179,46 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             gate.Release();
         }
     }
+
+    /// <summary>
+    /// The session's volume with a write begun on it, created when it has none. Waits out a claim that is
+    /// replacing the volume, so no write lands in one about to go.
+    /// </summary>
+    public async Task<(WorkspaceVolume Volume, IDisposable Write)> BeginWriteAsync(Guid sessionId, bool create, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var volume = create ? await EnsureAsync(sessionId, ct) : await FindAsync(sessionId, ct);
+            if (volume is null)
+            {
+                throw new WorkspaceFileNotFoundException("");
+            }
+            if (volume.TryBeginWrite() is { } write)
+            {
+                return (volume, write);
+            }
+            if (attempt > 100)
+            {
+                throw new SandboxUnavailableException($"The workspace of session {sessionId} is being replaced; try again.");
+            }
+            // A claim holds the session's lock while it replaces the volume: wait for it to finish.
+            var gate = SessionLock(sessionId);
+            await gate.WaitAsync(ct);
+            gate.Release();
+        }
+    }
+
+    /// <summary>Notes that code gets this volume (a container mounts it): from then on its tree is hostile.</summary>
+    public void MarkUsedByCode(WorkspaceVolume volume)
+    {
+        var marker = ImagePath(volume.Id) + ".used";
+        if (!File.Exists(marker))
+        {
+            File.WriteAllText(marker, "");
+        }
+    }
+
+    private bool WasUsedByCode(WorkspaceVolume volume) => File.Exists(ImagePath(volume.Id) + ".used");
 
     /// <summary>Removes the session's volume with every file in it (its container must be gone already).</summary>
     public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct)
@@ -192,12 +256,14 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                     await images.UnmountAsync(volume.MountPath, CancellationToken.None);
                 }
                 File.Delete(ImagePath(volume.Id));
+                File.Delete(ImagePath(volume.Id) + ".used");
                 Directory.Delete(volume.MountPath);
             }
             else
             {
                 using var mounts = LinuxFiles.Open(MountsRoot, LinuxFiles.OPath | LinuxFiles.ODirectory);
                 WorkspaceTree.DeleteEntry(mounts, volume.Id);
+                File.Delete(ImagePath(volume.Id) + ".used");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxUnavailableException)
@@ -276,6 +342,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
         var leftovers = Directory.EnumerateDirectories(MountsRoot).Select(Path.GetFileName)
             .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img").Select(Path.GetFileNameWithoutExtension))
+            .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img.used").Select(f => Path.GetFileName(f)[..^".img.used".Length]))
             .OfType<string>()
             .Where(id => !named.Contains(id))
             .Distinct(StringComparer.Ordinal)
