@@ -53,7 +53,13 @@ trap cleanup EXIT
 trap on_signal INT TERM
 
 log "preparing: ${components[*]}"
-scripts/deps.sh "${components[@]}"
+scripts/deps.sh postgres
+# Without a sandbox engine Conclave still starts: sessions, teams and files work, and running code
+# fails with a message saying why (an engine that cannot limit sandboxes turns the health check
+# "sandbox" in /health/ready Unhealthy).
+if [ "${#components[@]}" -gt 1 ] && ! scripts/deps.sh "${components[@]:1}"; then
+  log "WARNING: the sandbox engine or its image is not ready (see above): Conclave starts without sandboxes"
+fi
 # shellcheck disable=SC1091
 source "$CONCLAVE_DATA/env.sh"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"

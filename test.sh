@@ -32,6 +32,7 @@ stop_what_we_started() {
   [ -n "${CI:-}" ] || return 0
   if [ "${pg_was_running:-1}" = 0 ]; then scripts/postgres.sh stop || true; fi
   if [ "${podman_was_running:-1}" = 0 ]; then scripts/podman.sh stop || true; fi
+  if [ "${rootless_was_running:-1}" = 0 ]; then scripts/podman-rootless.sh stop || true; fi
   dotnet build-server shutdown >/dev/null 2>&1 || true
 }
 
@@ -55,16 +56,21 @@ finish() {
 }
 
 # --- dependencies -----------------------------------------------------------------------------
-pg_was_running=0 podman_was_running=0
+pg_was_running=0 podman_was_running=0 rootless_was_running=0
 scripts/postgres.sh status >/dev/null 2>&1 && pg_was_running=1
 scripts/podman.sh status >/dev/null 2>&1 && podman_was_running=1
-say "scripts/deps.sh"
-if ! scripts/deps.sh; then
+scripts/podman-rootless.sh status >/dev/null 2>&1 && rootless_was_running=1
+# rootless-podman: a second, rootless engine for tests/Conclave.Sandbox.Tests/Rootless.
+say "scripts/deps.sh all rootless-podman"
+if ! scripts/deps.sh all rootless-podman; then
   failures+=("scripts/deps.sh failed: dependencies are not ready")
   finish
 fi
 # shellcheck disable=SC1091
 source "$CONCLAVE_DATA/env.sh"
+if [ -z "${CONCLAVE_ROOTLESS_DOCKER_ENDPOINT:-}" ]; then
+  failures+=("CONCLAVE_ROOTLESS_DOCKER_ENDPOINT is not in .data/env.sh: the rootless engine tests would be skipped")
+fi
 say "environment from .data/env.sh: $(sed -n 's/^export \([^=]*\)=.*/\1/p' "$CONCLAVE_DATA/env.sh" | paste -sd' ')"
 
 # --- which projects ---------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests and a local run need, then writes $CONCLAVE_DATA/env.sh
 # (source it: `. .data/env.sh`).
-#   scripts/deps.sh                      everything: postgres podman chromium sandbox-image
+#   scripts/deps.sh                      the defaults: postgres podman chromium sandbox-image
 #   scripts/deps.sh postgres podman ...  only these components
+#   scripts/deps.sh all rootless-podman  the defaults and the optional rootless-podman (what test.sh asks for):
+#                                        a rootless Podman API of its own user (scripts/podman-rootless.sh)
 # sandbox-image runs scripts/sandbox-image.sh when that file exists (it builds the offline sandbox
 # image); `export NAME=...` lines it prints on stdout are kept in env.sh too.
 set -euo pipefail
@@ -15,14 +17,18 @@ SANDBOX_SCRIPT="$SCRIPTS/sandbox-image.sh"
 SANDBOX_ENV="$CONCLAVE_DATA/sandbox-image.env"
 ENV_FILE="$CONCLAVE_DATA/env.sh"
 ALL=(postgres podman chromium sandbox-image)
+OPTIONAL=(rootless-podman)
 
 case "${1:-}" in
-  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
-components=("$@")
+components=()
+for c in "$@"; do
+  if [ "$c" = all ]; then components+=("${ALL[@]}"); else components+=("$c"); fi
+done
 [ "${#components[@]}" -gt 0 ] || components=("${ALL[@]}")
 for c in "${components[@]}"; do
-  case " ${ALL[*]} " in *" $c "*) ;; *) die "unknown component '$c' (known: ${ALL[*]})" ;; esac
+  case " ${ALL[*]} ${OPTIONAL[*]} " in *" $c "*) ;; *) die "unknown component '$c' (known: ${ALL[*]} ${OPTIONAL[*]}, all)" ;; esac
 done
 wants() { case " ${components[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
@@ -64,6 +70,13 @@ if wants sandbox-image; then
   fi
 fi
 
+# After sandbox-image: the image is copied from root's storage into the rootless user's.
+if wants rootless-podman; then
+  "$SCRIPTS/podman-rootless.sh" install
+  "$SCRIPTS/podman-rootless.sh" start
+  "$SCRIPTS/podman-rootless.sh" image
+fi
+
 # env.sh names whatever is usable now, also what this run did not touch.
 log "writing $ENV_FILE"
 tmp="$(mktemp "$CONCLAVE_DATA/.env.sh.XXXXXX")"
@@ -74,6 +87,9 @@ tmp="$(mktemp "$CONCLAVE_DATA/.env.sh.XXXXXX")"
   fi
   if wants podman || "$SCRIPTS/podman.sh" status 2>/dev/null; then
     "$SCRIPTS/podman.sh" env
+  fi
+  if wants rootless-podman || "$SCRIPTS/podman-rootless.sh" status 2>/dev/null; then
+    "$SCRIPTS/podman-rootless.sh" env
   fi
   if [ -x /usr/bin/chromium ]; then
     "$SCRIPTS/chromium.sh" env

@@ -21,11 +21,22 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # Another install may hold the dpkg lock for minutes: wait for it instead of failing.
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -o APT::Get::Assume-Yes=true)
 
+# as_root CMD...: CMD as root; through sudo when not root (the README promises that).
+as_root() {
+  if is_root; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo env DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    die "not root and no sudo: run as root: $*"
+  fi
+}
+
 # `apt-get update` takes the lists lock, which DPkg::Lock::Timeout does not cover: retry.
 apt_update() {
   local deadline=$((SECONDS + 600)) out
   while true; do
-    if out="$(apt-get "${APT_OPTS[@]}" -qq update 2>&1)"; then
+    if out="$(as_root apt-get "${APT_OPTS[@]}" -qq update 2>&1)"; then
       return 0
     fi
     if grep -qi 'could not get lock\|unable to lock' <<<"$out" && [ "$SECONDS" -lt "$deadline" ]; then
@@ -52,11 +63,13 @@ apt_install() {
     log "packages already installed: $*"
     return 0
   fi
-  is_root || die "packages missing (${missing[*]}) and not root: install them with sudo apt-get install ${missing[*]}"
-  log "apt-get update (missing: ${missing[*]})"
+  if ! is_root && ! command -v sudo >/dev/null 2>&1; then
+    die "packages missing (${missing[*]}), not root and no sudo: install them as root: apt-get install ${missing[*]}"
+  fi
+  log "apt-get update (missing: ${missing[*]})$(is_root || echo ' through sudo')"
   apt_update
   log "apt-get install ${missing[*]}"
-  apt-get "${APT_OPTS[@]}" -q install "${missing[@]}" >&2
+  as_root apt-get "${APT_OPTS[@]}" -q install "${missing[@]}" >&2
 }
 
 # short_hash STRING: a short stable name for a path (used where the path is too long or unreachable).
@@ -81,4 +94,97 @@ exec_detached() {
     if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
   exec "$@"
+}
+
+# cgroup_layout: how this machine mounts cgroups: v2 (unified), hybrid (v1 controllers plus an
+# empty v2 tree, what this kind of machine has), v1, or unknown.
+cgroup_layout() {
+  case "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" in
+    cgroup2fs) echo v2 ;;
+    tmpfs) if [ -d /sys/fs/cgroup/unified ]; then echo hybrid; else echo v1; fi ;;
+    *) echo unknown ;;
+  esac
+}
+
+# cgroup_v1_has CONTROLLER: true when the controller is mounted as a v1 hierarchy.
+cgroup_v1_has() {
+  awk -v c="$1" '$1 == c && $2 != 0 && $4 == 1 { found = 1 } END { exit !found }' /proc/cgroups 2>/dev/null
+}
+
+# cgroup_v2_controllers UID: the v2 controllers a rootless engine of UID can use (delegated to
+# systemd's user@UID.service), or of the root cgroup for UID 0.
+cgroup_v2_controllers() {
+  local file=/sys/fs/cgroup/cgroup.controllers
+  [ "$1" -eq 0 ] || file="/sys/fs/cgroup/user.slice/user-$1.slice/user@$1.service/cgroup.controllers"
+  cat "$file" 2>/dev/null || true
+}
+
+# describe_engine SOCKET API UID: asks the Docker API on SOCKET what it is, then report_enforcement.
+# Sets ENGINE_ROOTLESS (1 or 0) for the caller.
+describe_engine() {
+  local sock="$1" api="$2" uid="$3" version info name
+  version="$(curl -sf --max-time 5 --unix-socket "$sock" "http://d/$api/version")" \
+    || die "the socket $sock answers _ping but not /$api/version"
+  info="$(curl -sf --max-time 10 --unix-socket "$sock" "http://d/$api/info")" \
+    || die "the socket $sock answers _ping but not /$api/info"
+  # Podman says it in a field of its own, "Rootless": true (4.3 leaves it out of Docker's SecurityOptions).
+  ENGINE_ROOTLESS=0
+  if grep -Eq '"Rootless": ?true|name=rootless' <<<"$info"; then ENGINE_ROOTLESS=1; fi
+  name="$(python3 -c 'import json,sys; v=json.load(sys.stdin); print(("Podman " if any("Podman" in (c.get("Name") or "") for c in v.get("Components") or []) else "Docker ") + str(v.get("Version")))' <<<"$version" 2>/dev/null || echo "the engine")"
+  report_enforcement "$name" "$ENGINE_ROOTLESS" "$uid"
+}
+
+# report_enforcement ENGINE ROOTLESS UID: logs which sandbox limits an engine ("Podman 4.3.1")
+# running rootless (1) or rootful (0) as UID can enforce on this machine, and what Conclave will do.
+# Conclave checks every container from inside anyway (SandboxLimits); this says it up front.
+report_enforcement() {
+  local engine="$1" rootless="$2" uid="$3" layout enforced=() missing=() why=() c delegated
+  layout="$(cgroup_layout)"
+  [ "$layout" = hybrid ] && layout="hybrid (v1 controllers)"
+  log "$engine runs $([ "$rootless" = 1 ] && echo "ROOTLESS (uid $uid)" || echo "rootful"); cgroups: $layout"
+  if [ "$layout" = v2 ]; then
+    delegated=" $(cgroup_v2_controllers "$uid") "
+    for c in memory pids cpu; do
+      if [[ "$delegated" == *" $c "* ]]; then enforced+=("$c"); else missing+=("$c"); fi
+    done
+    if [ "$rootless" = 1 ] && [ "${#missing[@]}" -gt 0 ]; then
+      why+=("cgroup v2 controllers delegated to uid $uid:${delegated% } (systemd user@$uid.service with Delegate=yes gives memory pids cpu)")
+    fi
+  elif [ "$rootless" = 1 ]; then
+    missing+=(memory pids cpu)
+    why+=("a rootless engine on cgroup $layout cannot apply cgroup limits (cgroup v2 with delegation can)")
+  else
+    for c in memory pids cpu; do
+      if cgroup_v1_has "$c"; then enforced+=("$c"); else missing+=("$c"); why+=("no v1 $c controller"); fi
+    done
+    if cgroup_v1_has memory && [ "$(wc -l </proc/swaps)" -gt 1 ] && ! [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
+      missing+=("memory+swap")
+      why+=("swap is on but the kernel has no swap accounting (boot with swapaccount=1)")
+    fi
+  fi
+  if [ "$rootless" = 1 ] && [[ "$engine" == Podman* ]]; then
+    missing+=("file-size")
+    why+=("rootless Podman's Docker API drops the ulimits it is given (fsize)")
+  else
+    enforced+=("file-size")
+  fi
+  # The workspace quota is a loop-mounted ext4 file system per session, made by the Host.
+  if ! is_root || ! [ -e /dev/loop-control ] || ! command -v mkfs.ext4 >/dev/null 2>&1; then
+    missing+=("workspace-quota")
+    why+=("a file system per workspace needs the Host to run as root with /dev/loop-control and mkfs.ext4")
+  elif [ "$rootless" = 1 ] && [[ "$(findmnt -no PROPAGATION / 2>/dev/null)" != shared* ]]; then
+    missing+=("workspace-quota")
+    why+=("/ is not a shared mount: the workspaces the Host mounts do not reach a rootless engine")
+  else
+    enforced+=("workspace-quota (if the Host runs as $(id -un))")
+  fi
+  log "  enforced: ${enforced[*]:-nothing}"
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "  not enforced: nothing; Conclave will start sandboxes"
+    return 0
+  fi
+  log "  NOT enforced: ${missing[*]}"
+  for c in "${why[@]}"; do log "    - $c"; done
+  log "  Conclave refuses every sandbox on this engine (health check 'sandbox' Unhealthy) unless"
+  log "  Conclave:Sandbox:AllowUnlimitedSandboxes=true; then they run without these limits, with a warning"
 }

@@ -5,6 +5,8 @@
 #   scripts/podman.sh stop      stop the service this script started
 #   scripts/podman.sh status    exit 0 when the socket answers
 #   scripts/podman.sh env       print the CONTAINERS_CONF and Conclave__Sandbox__DockerEndpoint exports
+# start and status also say which sandbox limits the engine will and will not enforce here
+# (rootless or rootful; cgroup v1, hybrid or v2, and on v2 the controllers delegated to the user).
 set -euo pipefail
 LOG_TAG=podman
 # shellcheck source=scripts/lib.sh
@@ -91,6 +93,7 @@ cmd_start() {
     else
       log "socket $SOCK already answers (a service this script did not start)"
     fi
+    describe_engine "$SOCK" "$API" "$(id -u)"
     return 0
   fi
   if [ -n "$pid" ]; then
@@ -122,6 +125,7 @@ cmd_start() {
   done
   log "socket answers _ping (pid $pid)"
   verify_version
+  describe_engine "$SOCK" "$API" "$(id -u)"
 }
 
 cmd_stop() {
@@ -147,6 +151,7 @@ cmd_stop() {
 cmd_status() {
   if ping_ok; then
     log "socket $SOCK answers (pid $(service_pid || echo 'not ours'))"
+    describe_engine "$SOCK" "$API" "$(id -u)"
     return 0
   fi
   log "socket $SOCK does not answer"

@@ -100,6 +100,15 @@ public sealed class SandboxLimitsTests
     }
 
     [Fact]
+    public void A_plain_folder_workspace_counts_as_no_quota()
+    {
+        // What a Host that is not root has: no file system of its own per workspace.
+        var missing = SandboxLimits.Check(V1("536870912", "536870912", "128", "100000"), Wanted with { WorkspaceBytesAtMost = null });
+
+        Assert.Equal(["workspace quota"], missing.Select(m => m.Limit));
+    }
+
+    [Fact]
     public void Files_that_cannot_be_read_count_as_missing()
     {
         var missing = SandboxLimits.Check(new LimitsReport(), Wanted);

@@ -58,7 +58,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         var probe = Volatile.Read(ref engineProbe);
         if (probe is null || probe.IsFaulted || probe.IsCanceled)
         {
-            probe = EngineFacts.ProbeAsync(Docker, CancellationToken.None);
+            probe = EngineFacts.ProbeAsync(Docker, new Uri(options.DockerEndpoint), CancellationToken.None);
             Volatile.Write(ref engineProbe, probe);
         }
         return await probe.WaitAsync(ct);
@@ -117,6 +117,10 @@ internal sealed class SandboxContainers : IAsyncDisposable
             status.Engine = facts.Description;
             // From here code can write anything into the volume: the Host never copies its tree again.
             volumes.MarkUsedByCode(volume);
+            if (facts.Rootless)
+            {
+                volumes.OpenToRootlessEngine(volume, options.DockerEndpoint);
+            }
             var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, volume, sessionId, facts), deadline.Token);
             containerId = created.ID;
             var stream = await Docker.Containers.AttachContainerAsync(

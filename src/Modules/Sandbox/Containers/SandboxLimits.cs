@@ -77,6 +77,11 @@ internal static class SandboxLimits
                 missing.Add(new("workspace mount options", $"noexec={report.Workspace?.NoExec}, nosuid={report.Workspace?.NoSuid}, nodev={report.Workspace?.NoDev}"));
             }
         }
+        else
+        {
+            // WorkspaceIsolation.Folder: only the Host counts the bytes; code can fill the disk the folder is on.
+            missing.Add(new("workspace quota", "a plain folder, not a file system of its own"));
+        }
         return missing;
     }
 

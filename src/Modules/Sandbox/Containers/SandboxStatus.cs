@@ -106,6 +106,7 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
         {
             hints.Add(volumes.QuotaEnforcedByKernel
                 ? "the engine did not mount the workspace's own file system at /workspace"
+                    + (engine.Rootless ? " (a rootless engine sees the Host's mounts only when / is a shared mount, as systemd makes it)" : "")
                 : "the Host cannot mount a file system per workspace: run Conclave as root, with loop devices (/dev/loop-control) and mkfs.ext4");
         }
         if (missing.Any(m => m.Limit is "seccomp" or "no-new-privileges"))
@@ -114,7 +115,9 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
         }
         if (missing.Any(m => m.Limit == "file size"))
         {
-            hints.Add("the engine did not apply the fsize ulimit");
+            hints.Add(engine.IsPodman && engine.Rootless
+                ? "rootless Podman's Docker API drops the ulimits it is given (fsize)"
+                : "the engine did not apply the fsize ulimit");
         }
         return string.Join("; ", hints);
     }
