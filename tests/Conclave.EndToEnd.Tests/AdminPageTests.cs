@@ -12,18 +12,7 @@ public sealed class AdminPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task An_admin_registers_a_confidential_client_sees_its_secret_once_and_deletes_it()
     {
         await app.CreateUserAsync("boss");
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var services = scope.ServiceProvider;
-            var roles = services.GetRequiredService<RoleManager<IdentityRole>>();
-            if (!await roles.RoleExistsAsync(ConclaveRoles.Admin))
-            {
-                await roles.CreateAsync(new IdentityRole(ConclaveRoles.Admin));
-            }
-
-            var users = services.GetRequiredService<UserManager<IdentityUser>>();
-            await users.AddToRoleAsync((await users.FindByNameAsync("boss"))!, ConclaveRoles.Admin);
-        }
+        await app.MakeAdminAsync("boss");
 
         var page = await app.NewAnonymousPageAsync();
         await page.GotoAsync("/login");

@@ -228,6 +228,20 @@ public class ConclaveApp : IAsyncLifetime
         ? new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowAutoRedirect, UseCookies = handleCookies }) { BaseAddress = BaseAddress }
         : _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = allowAutoRedirect, HandleCookies = handleCookies });
 
+    /// <summary>Gives an existing account the admin role (creating the role on first use).</summary>
+    public async Task MakeAdminAsync(string userName)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        if (!await roles.RoleExistsAsync(ConclaveRoles.Admin))
+        {
+            await roles.CreateAsync(new IdentityRole(ConclaveRoles.Admin));
+        }
+
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        await users.AddToRoleAsync((await users.FindByNameAsync(userName))!, ConclaveRoles.Admin);
+    }
+
     /// <summary>Creates an account through the Host's UserManager (the id is optional).</summary>
     public async Task<IdentityUser> CreateUserAsync(string userName, string? id = null)
     {
