@@ -188,3 +188,41 @@ report_enforcement() {
   log "  Conclave refuses every sandbox on this engine (health check 'sandbox' Unhealthy) unless"
   log "  Conclave:Sandbox:AllowUnlimitedSandboxes=true; then they run without these limits, with a warning"
 }
+
+# --- a `podman system service` this project started (scripts/podman.sh, scripts/podman-rootless.sh) ---
+# Both set SOCK, API and PID_FILE before calling these.
+
+# shellcheck disable=SC2153  # SOCK, API and PID_FILE are the calling script's.
+podman_ping_ok() {
+  [ -S "$SOCK" ] && [ "$(curl -s --max-time 2 --unix-socket "$SOCK" "http://d/$API/_ping" 2>/dev/null)" = "OK" ]
+}
+
+# The pid of the service the calling script started, if it still runs.
+podman_service_pid() {
+  local pid
+  [ -s "$PID_FILE" ] || return 1
+  pid="$(cat "$PID_FILE")"
+  [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "podman system service" \
+    && echo "$pid"
+}
+
+# Stops that service: SIGTERM, then SIGKILL after 10 s.
+podman_service_stop() {
+  local pid
+  pid="$(podman_service_pid || true)"
+  if [ -z "$pid" ]; then
+    log "no service started by this script is running"
+    rm -f "$PID_FILE"
+    return 0
+  fi
+  log "stopping podman system service (pid $pid)"
+  kill "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while [ -d "/proc/$pid" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  if [ -d "/proc/$pid" ]; then
+    log "pid $pid ignored SIGTERM for 10 s; killing it"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PID_FILE" "$SOCK"
+  log "stopped"
+}

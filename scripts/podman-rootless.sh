@@ -168,17 +168,7 @@ cmd_install() {
 
 # --- start / stop ----------------------------------------------------------------------------
 
-ping_ok() {
-  [ -S "$SOCK" ] && [ "$(curl -s --max-time 2 --unix-socket "$SOCK" "http://d/$API/_ping" 2>/dev/null)" = "OK" ]
-}
 
-service_pid() {
-  local pid
-  [ -s "$PID_FILE" ] || return 1
-  pid="$(cat "$PID_FILE")"
-  [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "podman system service" \
-    && echo "$pid"
-}
 
 # Says what the service is and enforces; it must say it is rootless.
 describe_rootless_engine() {
@@ -213,8 +203,8 @@ cmd_start() {
 
   local pid uid
   uid="$(user_uid)"
-  pid="$(service_pid || true)"
-  if ping_ok; then
+  pid="$(podman_service_pid || true)"
+  if podman_ping_ok; then
     log "service already running (pid ${pid:-not ours}) on $SOCK"
     describe_rootless_engine
     return 0
@@ -245,7 +235,7 @@ cmd_start() {
   echo "$pid" >"$PID_FILE"
 
   local deadline=$((SECONDS + START_DEADLINE))
-  until ping_ok; do
+  until podman_ping_ok; do
     if ! [ -d "/proc/$pid" ]; then
       tail -n 20 "$LOG_FILE" >&2 || true
       die "podman system service exited (log: $LOG_FILE)"
@@ -260,29 +250,11 @@ cmd_start() {
   describe_rootless_engine
 }
 
-cmd_stop() {
-  local pid
-  pid="$(service_pid || true)"
-  if [ -z "$pid" ]; then
-    log "no service started by this script is running"
-    rm -f "$PID_FILE"
-    return 0
-  fi
-  log "stopping podman system service (pid $pid)"
-  kill "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while [ -d "/proc/$pid" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if [ -d "/proc/$pid" ]; then
-    log "pid $pid ignored SIGTERM for 10 s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE" "$SOCK"
-  log "stopped"
-}
+cmd_stop() { podman_service_stop; }
 
 cmd_status() {
-  if ping_ok; then
-    log "socket $SOCK answers (pid $(service_pid || echo 'not ours'))"
+  if podman_ping_ok; then
+    log "socket $SOCK answers (pid $(podman_service_pid || echo 'not ours'))"
     describe_rootless_engine
     return 0
   fi

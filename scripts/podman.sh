@@ -58,18 +58,7 @@ cmd_install() {
   write_conf
 }
 
-ping_ok() {
-  [ -S "$SOCK" ] && [ "$(curl -s --max-time 2 --unix-socket "$SOCK" "http://d/$API/_ping" 2>/dev/null)" = "OK" ]
-}
 
-# The pid of the service this script started, if it still runs.
-service_pid() {
-  local pid
-  [ -s "$PID_FILE" ] || return 1
-  pid="$(cat "$PID_FILE")"
-  [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "podman system service" \
-    && echo "$pid"
-}
 
 verify_version() {
   local version
@@ -86,8 +75,8 @@ cmd_start() {
   flock -w 120 9 || die "another scripts/podman.sh holds $PODMAN_DIR/.lock"
 
   local pid
-  pid="$(service_pid || true)"
-  if ping_ok; then
+  pid="$(podman_service_pid || true)"
+  if podman_ping_ok; then
     if [ -n "$pid" ]; then
       log "service already running (pid $pid) on $SOCK"
     else
@@ -112,7 +101,7 @@ cmd_start() {
   echo "$pid" >"$PID_FILE"
 
   local deadline=$((SECONDS + START_DEADLINE))
-  until ping_ok; do
+  until podman_ping_ok; do
     if ! [ -d "/proc/$pid" ]; then
       tail -n 20 "$LOG_FILE" >&2 || true
       die "podman system service exited (log: $LOG_FILE)"
@@ -128,29 +117,11 @@ cmd_start() {
   describe_engine "$SOCK" "$API" "$(id -u)"
 }
 
-cmd_stop() {
-  local pid
-  pid="$(service_pid || true)"
-  if [ -z "$pid" ]; then
-    log "no service started by this script is running"
-    rm -f "$PID_FILE"
-    return 0
-  fi
-  log "stopping podman system service (pid $pid)"
-  kill "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while [ -d "/proc/$pid" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if [ -d "/proc/$pid" ]; then
-    log "pid $pid ignored SIGTERM for 10 s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE" "$SOCK"
-  log "stopped"
-}
+cmd_stop() { podman_service_stop; }
 
 cmd_status() {
-  if ping_ok; then
-    log "socket $SOCK answers (pid $(service_pid || echo 'not ours'))"
+  if podman_ping_ok; then
+    log "socket $SOCK answers (pid $(podman_service_pid || echo 'not ours'))"
     describe_engine "$SOCK" "$API" "$(id -u)"
     return 0
   fi
