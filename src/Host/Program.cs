@@ -1,13 +1,15 @@
 using Conclave.Agents;
 using Conclave.Egress;
 using Conclave.Host.Composition;
-using Conclave.Host.Identity;
+using Conclave.Identity;
+using Conclave.Identity.Contracts;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPersistenceAndMessaging();
+builder.Services.AddIdentityModule(builder.Configuration, builder.Environment);
 builder.AddWeb();
 // One policy for every connection the Host makes on a user's behalf, whichever module makes it.
 builder.Services.AddEgressPolicy(builder.Configuration);
@@ -19,7 +21,7 @@ var app = builder.Build();
 
 app.MapWeb();
 // Every module endpoint sits under /api and takes the API policy: bearer token with the right scope, or the UI cookie.
-var api = app.MapGroup("").RequireAuthorization(ApiAccess.Policy);
+var api = app.MapGroup("").RequireAuthorization(IdentityPolicies.Api);
 api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();

@@ -5,13 +5,15 @@ using Xunit;
 namespace Conclave.Architecture.Tests;
 
 /// <summary>
-/// A module's public surface is its Contracts namespace (plus, for the Host only, the module's
-/// registration class). These tests fail the build when code reaches past that.
+/// A module's public surface is its Contracts namespace (plus, for the Host's composition root only,
+/// the module's registration class; the Host's pages get Contracts only). These tests fail the build
+/// when code reaches past that.
 /// </summary>
 public sealed class ModuleBoundaryTests
 {
     private static readonly Assembly[] Modules =
     [
+        typeof(Conclave.Identity.IdentityModule).Assembly,
         typeof(Conclave.Sessions.SessionsModule).Assembly,
         typeof(Conclave.Agents.AgentsModule).Assembly,
         Assembly.Load("Conclave.Sandbox"),
@@ -65,6 +67,46 @@ public sealed class ModuleBoundaryTests
         var result = Types.InAssembly(Host).ShouldNot().HaveDependencyOnAny(forbidden).GetResult();
 
         Assert.True(result.IsSuccessful, $"The Host depends on internals of {module}: {Describe(result)}");
+    }
+
+    /// <summary>
+    /// The Blazor pages are UI over the modules: what they touch of a module is its Contracts (its public query
+    /// and command interfaces), never its internals or its registration, which are the composition root's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ModuleNames))]
+    public void The_host_pages_use_only_the_contracts_of_a_module(string module)
+    {
+        var forbidden = Internals(Assembly.Load(module), allowRegistration: false);
+        var pages = Types.InAssembly(Host).That().ResideInNamespace("Conclave.Host.Components");
+        Assert.Contains(pages.GetTypes(), t => t.FullName == "Conclave.Host.Components.Admin.AdminPage");
+
+        var result = pages.ShouldNot().HaveDependencyOnAny(forbidden).GetResult();
+
+        Assert.True(result.IsSuccessful, $"Host pages depend on more than the contracts of {module}: {Describe(result)}");
+    }
+
+    /// <summary>
+    /// The key ring is the Identity module's: another module protects its secrets with a protector from
+    /// Identity's <c>IKeyRing</c>, so the dependency shows in its references instead of hiding in a shared
+    /// <c>IDataProtectionProvider</c> someone else happens to configure.
+    /// </summary>
+    [Fact]
+    public void Only_the_identity_module_reaches_the_data_protection_provider()
+    {
+        string[] keyRing =
+        [
+            "Microsoft.AspNetCore.DataProtection.IDataProtectionProvider",
+            "Microsoft.Extensions.DependencyInjection.DataProtectionServiceCollectionExtensions",
+        ];
+        var identity = typeof(Conclave.Identity.IdentityModule).Assembly;
+
+        foreach (var assembly in Modules.Where(m => m != identity).Append(Host))
+        {
+            var result = Types.InAssembly(assembly).ShouldNot().HaveDependencyOnAny(keyRing).GetResult();
+
+            Assert.True(result.IsSuccessful, $"{assembly.GetName().Name} uses Data Protection past Identity's IKeyRing: {Describe(result)}");
+        }
     }
 
     [Theory]

@@ -1,4 +1,4 @@
-using Conclave.Host.Identity;
+using Conclave.Identity.Contracts;
 using Conclave.Testing.Host;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;

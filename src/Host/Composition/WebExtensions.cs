@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Conclave.Host.Components;
-using Conclave.Host.Identity;
 using Conclave.Host.Markdown;
+using Conclave.Identity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Conclave.Host.Composition;
@@ -10,7 +10,15 @@ internal static class WebExtensions
 {
     public static WebApplicationBuilder AddWeb(this WebApplicationBuilder builder)
     {
-        builder.AddIdentityAndTrust();
+        var development = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing");
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            // SecurityHeaders sends X-Frame-Options: DENY (antiforgery's SAMEORIGIN would be weaker).
+            options.SuppressXFrameOptionsHeader = true;
+        });
+        // Provider keys travel in Authorization headers: no HttpClient log line may show any header value.
+        builder.Services.ConfigureHttpClientDefaults(client => client.RedactLoggedHeaders(_ => true));
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -25,7 +33,13 @@ internal static class WebExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseIdentityAndTrust();
+        app.Use(SecurityHeaders.AddAsync);
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.UseIdentityModule();
         app.UseAntiforgery();
 
         app.MapOpenApi().AllowAnonymous();
@@ -38,7 +52,7 @@ internal static class WebExtensions
         app.MapStaticAssets().AllowAnonymous();
         var highlightCss = new ColorCode.HtmlClassFormatter().GetCSSString();
         app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription().AllowAnonymous();
-        app.MapIdentityAndTrust();
+        app.MapIdentityModule();
         // Our CSP (SecurityHeaders) sets frame-ancestors 'none' itself.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

@@ -4,7 +4,6 @@ using Conclave.Agents.Providers;
 using Conclave.Agents.Secrets;
 using Conclave.Agents.Teams;
 using Marten;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,8 +14,7 @@ internal static class TeamsAndProviders
 {
     public static IServiceCollection AddTeamsAndProviders(this IServiceCollection services)
     {
-        // The key ring itself (where keys live, how they are protected) is configured by the Host.
-        services.AddDataProtection();
+        // Provider keys are encrypted with the Identity module's key ring (IKeyRing, from AddIdentityModule).
         services.AddSingleton<ISecretStore, DataProtectionSecretStore>();
         services.AddSingleton<IProviders, ProviderStore>();
         services.AddExceptionHandler<AgentsProblems>();

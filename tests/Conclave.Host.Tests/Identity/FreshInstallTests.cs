@@ -1,5 +1,5 @@
 using System.Net;
-using Conclave.Host.Identity;
+using Conclave.Identity.Contracts;
 using Conclave.Testing.Host;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +37,7 @@ public sealed class FreshInstallTests(FreshInstallApp app) : IClassFixture<Fresh
 
         await using var scope = app.Services.CreateAsyncScope();
         var founder = await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByNameAsync("founder");
-        var code = await scope.ServiceProvider.GetRequiredService<Accounts>().CreateInvitationAsync(founder!.Id, CancellationToken.None);
+        var code = await scope.ServiceProvider.GetRequiredService<IAccounts>().CreateInvitationAsync(founder!.Id, CancellationToken.None);
         using var invited = app.CreateCookieClient();
         Assert.Equal(HttpStatusCode.Redirect, (await RegisterAsync(invited, "guest", code)).StatusCode);
         var notForGuests = await invited.GetAsync("/admin");

@@ -1,5 +1,6 @@
 using System.Net;
-using Conclave.Host.Identity;
+using Conclave.Identity.Contracts;
+using Conclave.Identity.Store;
 using Conclave.Testing.Host;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -60,7 +61,7 @@ public sealed class InvitationTests(InvitationOnlyApp app) : IClassFixture<Invit
     private async Task<string> InviteAsync()
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<Accounts>().CreateInvitationAsync(ConclaveApp.DefaultUserId, CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<IAccounts>().CreateInvitationAsync(ConclaveApp.DefaultUserId, CancellationToken.None);
     }
 
     /// <summary>The register page's form, filled in with its antiforgery token, ready to post.</summary>

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Headers;
-using Conclave.Host.Identity;
+using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore.Identity;
 
 namespace Conclave.Testing.Host;
@@ -266,7 +266,7 @@ public class ConclaveApp : IAsyncLifetime
     public async Task<string?> RegisterClientAsync(string clientId, Uri? redirectUri, bool confidential = false)
     {
         await using var scope = Services.CreateAsyncScope();
-        var (secret, error) = await scope.ServiceProvider.GetRequiredService<OidcClients>().CreateAsync(
+        var (secret, error) = await scope.ServiceProvider.GetRequiredService<IOidcClients>().CreateAsync(
             clientId, clientId, confidential, redirectUri is null ? [] : [redirectUri.ToString()], CancellationToken.None);
         return error is null ? secret : throw new InvalidOperationException(error);
     }

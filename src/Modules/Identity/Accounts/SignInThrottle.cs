@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Accounts;
 
 /// <summary><c>Conclave:Identity:SignInThrottle</c>: how fast one client address, and one user name, may try to sign in.</summary>
-public sealed class SignInThrottleOptions
+internal sealed class SignInThrottleOptions
 {
     public const string Section = "Conclave:Identity:SignInThrottle";
 
@@ -38,7 +39,7 @@ public sealed class SignInThrottleOptions
     /// <summary>How long failures are remembered.</summary>
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromHours(1);
 
-    internal bool HasSaneDurations =>
+    public bool HasSaneDurations =>
         AddressWindow > TimeSpan.Zero && FirstDelay > TimeSpan.Zero && FirstDelay <= MaxDelay && FailureWindow > TimeSpan.Zero;
 }
 

@@ -1,10 +1,14 @@
+using Conclave.Identity.Accounts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Store;
 
 /// <summary>
 /// Creates the <c>identity</c> schema when it does not exist yet (under an advisory lock, so
@@ -14,8 +18,6 @@ namespace Conclave.Host.Identity;
 internal sealed class IdentityStore(IServiceScopeFactory scopes, IOptions<ConclaveIdentityOptions> options, ILogger<IdentityStore> logger)
     : IHostedService
 {
-    public const string AdminRole = ConclaveRoles.Admin;
-
     // Any constant distinct from other advisory locks taken on this database.
     private const long SchemaLock = 0x436f6e636c617665;
 
@@ -84,7 +86,7 @@ internal sealed class IdentityStore(IServiceScopeFactory scopes, IOptions<Concla
                 string.Join(" ", created.Errors.Select(e => e.Description)));
         }
 
-        await Accounts.MakeAdminAsync(services, admin);
+        await UserAccounts.MakeAdminAsync(services, admin);
         logger.LogInformation("Created the admin account {UserName} from configuration", settings.AdminUserName);
     }
 }

@@ -1,25 +1,20 @@
 using System.Security.Claims;
+using Conclave.Identity.Accounts;
+using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.ExternalLogins;
 
-/// <summary>Log out, and sign-in with Google or GitHub (only offered when configured).</summary>
-internal static class ExternalLogins
+/// <summary>Sign-in with Google or GitHub (only offered when configured, see <see cref="ExternalLoginProviders"/>).</summary>
+internal static class ExternalLoginEndpoints
 {
-    public const string Google = "Google";
-    public const string GitHub = "GitHub";
-
-    public static void MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapExternalLoginEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // The form parameter makes the endpoint require the form's antiforgery token (no cross-site log-out).
-        endpoints.MapPost("/account/logout", async (SignInManager<IdentityUser> signIn, [FromForm] string? returnUrl) =>
-        {
-            await signIn.SignOutAsync();
-            return Results.LocalRedirect("/login");
-        }).ExcludeFromDescription();
-
         var external = endpoints.MapGroup("/account/external").AllowAnonymous().ExcludeFromDescription();
         external.MapPost("/{provider}", async (string provider, [FromForm] string? returnUrl, SignInManager<IdentityUser> signIn) =>
         {
@@ -33,7 +28,7 @@ internal static class ExternalLogins
                 provider, "/account/external/callback?returnUrl=" + Uri.EscapeDataString(LocalUrl.OrHome(returnUrl)));
             return Results.Challenge(properties, [provider]);
         });
-        external.MapGet("/callback", async (string? returnUrl, SignInManager<IdentityUser> signIn, UserManager<IdentityUser> users, Accounts accounts, CancellationToken ct) =>
+        external.MapGet("/callback", async (string? returnUrl, SignInManager<IdentityUser> signIn, UserManager<IdentityUser> users, UserAccounts accounts, CancellationToken ct) =>
         {
             var info = await signIn.GetExternalLoginInfoAsync();
             if (info is null)
@@ -67,5 +62,6 @@ internal static class ExternalLogins
             await signIn.Context.SignOutAsync(IdentityConstants.ExternalScheme);
             return Results.LocalRedirect(LocalUrl.OrHome(returnUrl));
         });
+        return endpoints;
     }
 }

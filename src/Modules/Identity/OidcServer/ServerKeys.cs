@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenIddict.Server;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.OidcServer;
 
 /// <summary>
 /// The OpenID Connect server's signing and encryption certificates: from the configured PFX files,

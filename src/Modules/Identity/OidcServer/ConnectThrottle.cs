@@ -1,7 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Conclave.Identity.Accounts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.OidcServer;
 
 /// <summary>
 /// The sign-in throttle in front of the OpenID Connect authorize and token endpoints. It runs before

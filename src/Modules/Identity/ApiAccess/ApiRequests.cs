@@ -1,18 +1,19 @@
+using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.ApiAccess;
 
 /// <summary>
-/// Who may call <c>/api/**</c>: a bearer token with <c>conclave.read</c> (GET/HEAD) or
-/// <c>conclave.write</c> (everything else), or the UI's cookie, whose unsafe requests must carry
+/// Who may call <c>/api/**</c>: a bearer token with <see cref="ApiScopes.Read"/> (GET/HEAD) or
+/// <see cref="ApiScopes.Write"/> (everything else), or the UI's cookie, whose unsafe requests must carry
 /// an antiforgery token (a cookie is sent by the browser on its own; a header is not).
 /// </summary>
-internal static class ApiAccess
+internal static class ApiRequests
 {
-    public const string Policy = "api";
-
     public static bool IsApi(this HttpRequest request) => request.Path.StartsWithSegments("/api");
 
     public static bool HasBearerToken(this HttpRequest request) =>
@@ -61,7 +62,7 @@ internal sealed class ApiScopeHandler : AuthorizationHandler<ApiScopeRequirement
             return Task.CompletedTask;
         }
 
-        var needed = ApiAccess.IsSafe(http.Request.Method) ? ApiScopes.Read : ApiScopes.Write;
+        var needed = ApiRequests.IsSafe(http.Request.Method) ? ApiScopes.Read : ApiScopes.Write;
         if (context.User.HasScope(needed))
         {
             context.Succeed(requirement);

@@ -3,13 +3,13 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Store;
 
 /// <summary>
 /// Users, roles, OpenIddict's applications/authorizations/tokens, the Data Protection key ring and
 /// the few identity settings, all in the <c>identity</c> schema of the Conclave database.
 /// </summary>
-public sealed class IdentityDb(DbContextOptions<IdentityDb> options)
+internal sealed class IdentityDb(DbContextOptions<IdentityDb> options)
     : IdentityDbContext<IdentityUser>(options), IDataProtectionKeyContext
 {
     public const string Schema = "identity";
@@ -44,7 +44,7 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options)
 }
 
 /// <summary>A setting an admin changes at run time (e.g. the registration mode).</summary>
-public sealed class IdentitySetting
+internal sealed class IdentitySetting
 {
     public required string Name { get; set; }
 
@@ -52,7 +52,7 @@ public sealed class IdentitySetting
 }
 
 /// <summary>A one-time code an admin hands out when registration is by invitation.</summary>
-public sealed class Invitation
+internal sealed class Invitation
 {
     public required string Code { get; set; }
 

@@ -1,20 +1,19 @@
 using System.Security.Cryptography;
+using Conclave.Identity.Contracts;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.OidcServer;
 
 /// <summary>The OpenID Connect client registrations admins manage (a CLI, an integration).</summary>
-public sealed class OidcClients(IOpenIddictApplicationManager applications)
+internal sealed class OidcClients(IOpenIddictApplicationManager applications) : IOidcClients
 {
-    public sealed record Client(string ClientId, string? DisplayName, string ClientType, IReadOnlyList<string> RedirectUris);
-
-    public async Task<IReadOnlyList<Client>> ListAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<OidcClient>> ListAsync(CancellationToken ct)
     {
-        var clients = new List<Client>();
+        var clients = new List<OidcClient>();
         await foreach (var application in applications.ListAsync(count: 500, offset: null, ct))
         {
-            clients.Add(new Client(
+            clients.Add(new OidcClient(
                 await applications.GetClientIdAsync(application, ct) ?? "",
                 await applications.GetDisplayNameAsync(application, ct),
                 await applications.GetClientTypeAsync(application, ct) ?? ClientTypes.Public,
@@ -24,7 +23,6 @@ public sealed class OidcClients(IOpenIddictApplicationManager applications)
         return clients;
     }
 
-    /// <summary>Registers a client; a confidential one gets a secret, returned once and stored only hashed.</summary>
     public async Task<(string? Secret, string? Error)> CreateAsync(
         string clientId, string? displayName, bool confidential, IReadOnlyList<string> redirectUris, CancellationToken ct)
     {

@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
+using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Accounts;
 
 /// <summary>
 /// A cookie saying "this browser signed in as this user before" (OWASP's device cookie): the sign-in
@@ -9,14 +12,14 @@ namespace Conclave.Host.Identity;
 /// slow the user down in their own browser. It holds one user, the last to sign in with a password, and
 /// proves nothing but that (it signs no one in).
 /// </summary>
-internal sealed class KnownBrowsers(IDataProtectionProvider protection, IHostEnvironment environment)
+internal sealed class KnownBrowsers(IKeyRing keyRing, IHostEnvironment environment)
 {
     public const string Cookie = "conclave.known";
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(180);
 
     private readonly ITimeLimitedDataProtector protector =
-        protection.CreateProtector("Conclave.Identity.KnownBrowser").ToTimeLimitedDataProtector();
+        keyRing.ProtectorFor("Conclave.Identity.KnownBrowser").ToTimeLimitedDataProtector();
 
     /// <summary>This browser's id when its cookie says it signed in as <paramref name="normalizedUserName"/>; else null.</summary>
     public string? IdFor(HttpContext http, string normalizedUserName)

@@ -1,13 +1,17 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Conclave.Sessions.Contracts;
+using Conclave.Identity.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.ApiAccess;
 
 /// <summary><c>Conclave:RateLimits</c>: API requests each user may make per window.</summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     public const string Section = "Conclave:RateLimits";
 
@@ -34,7 +38,7 @@ internal static class RateLimits
                 }
 
                 var key = context.User.Identity?.IsAuthenticated == true
-                    ? "user:" + context.User.OwnerId()
+                    ? "user:" + Owners.IdOf(context.User)
                     : "address:" + context.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                 {

@@ -1,11 +1,11 @@
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Contracts;
 
 /// <summary>
 /// Return URLs stay on this site: a path of this origin written in printable ASCII, else home. No open
 /// redirect (<c>//evil.com</c>, <c>/\evil.com</c>, <c>javascript:</c>, other origins), and no 500 from
 /// a Location header that cannot carry the URL (non-ASCII such as U+3000, control characters).
 /// </summary>
-internal static class LocalUrl
+public static class LocalUrl
 {
     /// <summary>Longer return URLs go home: ours are far shorter, and proxies refuse long Location headers.</summary>
     public const int MaxLength = 2048;

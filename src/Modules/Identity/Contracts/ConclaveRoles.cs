@@ -1,4 +1,4 @@
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Contracts;
 
 /// <summary>The roles Conclave knows; the admin page and policies use these names.</summary>
 public static class ConclaveRoles

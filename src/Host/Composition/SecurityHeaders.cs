@@ -1,4 +1,4 @@
-namespace Conclave.Host.Identity;
+namespace Conclave.Host.Composition;
 
 /// <summary>
 /// Headers on every response. The CSP fits Blazor Server: scripts only from this origin (blazor.web.js,

@@ -1,14 +1,18 @@
 using System.Security.Claims;
+using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Primitives;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.OidcServer;
 
 /// <summary>
 /// The OpenID Connect endpoints OpenIddict passes through to us once it validated the request:
@@ -16,7 +20,7 @@ namespace Conclave.Host.Identity;
 /// </summary>
 internal static class ConnectEndpoints
 {
-    public static void MapConnectEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapConnectEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var connect = endpoints.MapGroup("/connect").AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
         connect.MapMethods("/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync);
@@ -24,6 +28,7 @@ internal static class ConnectEndpoints
         connect.MapMethods("/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
         // GET and POST as OpenID Connect's RP-initiated logout allows; only a POST with our antiforgery token signs out.
         connect.MapMethods("/logout", [HttpMethods.Get, HttpMethods.Post], LogoutAsync);
+        return endpoints;
     }
 
     private static async Task<IResult> AuthorizeAsync(HttpContext http, UserManager<IdentityUser> users, SignInManager<IdentityUser> signIn)
@@ -73,7 +78,7 @@ internal static class ConnectEndpoints
         {
             // A machine client acts as itself: its sessions belong to the client id.
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-            identity.SetClaim(Claims.Subject, "client:" + request.ClientId).SetClaim(Claims.Name, request.ClientId);
+            identity.SetClaim(Claims.Subject, Owners.ClientPrefix + request.ClientId).SetClaim(Claims.Name, request.ClientId);
             identity.SetScopes(request.GetScopes());
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

@@ -1,4 +1,4 @@
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Contracts;
 
 /// <summary>The API's OAuth scopes: reading (GET) and changing (every other method).</summary>
 public static class ApiScopes

@@ -1,17 +1,20 @@
 using System.Security.Cryptography;
+using Conclave.Identity.Contracts;
+using Conclave.Identity.Store;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Host.Identity;
+namespace Conclave.Identity.Accounts;
 
-/// <summary>Account creation under the registration rules: the first account is the admin, then the mode decides.</summary>
-public sealed class Accounts(
+/// <summary>Accounts under the registration rules (the first account is the admin, then the mode decides), invitations, and the user list.</summary>
+internal sealed class UserAccounts(
     IdentityDb db,
     UserManager<IdentityUser> users,
     RoleManager<IdentityRole> roles,
     IOptions<ConclaveIdentityOptions> options,
-    TimeProvider time)
+    TimeProvider time) : IAccounts
 {
     private const string RegistrationSetting = "registration-mode";
 
@@ -126,16 +129,32 @@ public sealed class Accounts(
         return code;
     }
 
+    public async Task<IReadOnlyList<UserAccount>> ListAsync(int max, CancellationToken ct)
+    {
+        var list = await users.Users.OrderBy(u => u.UserName).Take(max).ToListAsync(ct);
+        var admins = (await users.GetUsersInRoleAsync(ConclaveRoles.Admin)).Select(u => u.Id).ToHashSet();
+        return [.. list.Select(u => Describe(u, admins.Contains(u.Id)))];
+    }
+
+    public async Task<UserAccount?> FindAsync(string userId, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return await users.FindByIdAsync(userId) is { } user ? Describe(user, await users.IsInRoleAsync(user, ConclaveRoles.Admin)) : null;
+    }
+
+    private static UserAccount Describe(IdentityUser user, bool admin) =>
+        new(user.Id, user.UserName ?? "", user.Email, admin, user.LockoutEnd);
+
     public static Task MakeAdminAsync(IServiceProvider services, IdentityUser user) =>
         MakeAdminAsync(services.GetRequiredService<RoleManager<IdentityRole>>(), services.GetRequiredService<UserManager<IdentityUser>>(), user);
 
     private static async Task MakeAdminAsync(RoleManager<IdentityRole> roles, UserManager<IdentityUser> users, IdentityUser user)
     {
-        if (!await roles.RoleExistsAsync(IdentityStore.AdminRole))
+        if (!await roles.RoleExistsAsync(ConclaveRoles.Admin))
         {
-            await roles.CreateAsync(new IdentityRole(IdentityStore.AdminRole));
+            await roles.CreateAsync(new IdentityRole(ConclaveRoles.Admin));
         }
 
-        await users.AddToRoleAsync(user, IdentityStore.AdminRole);
+        await users.AddToRoleAsync(user, ConclaveRoles.Admin);
     }
 }

@@ -1,20 +1,9 @@
-namespace Conclave.Host.Identity;
+using Conclave.Identity.Contracts;
 
-/// <summary>Who may create an account once the first (admin) account exists.</summary>
-public enum RegistrationMode
-{
-    /// <summary>Anyone who reaches the site.</summary>
-    Open,
-
-    /// <summary>Only with a one-time code from an admin.</summary>
-    Invite,
-
-    /// <summary>Nobody; admins create nothing new either (accounts come from configuration or external login of existing users).</summary>
-    Closed,
-}
+namespace Conclave.Identity;
 
 /// <summary><c>Conclave:Identity</c>: accounts, sign-in and the OpenID Connect server.</summary>
-public sealed class ConclaveIdentityOptions
+internal sealed class ConclaveIdentityOptions
 {
     public const string Section = "Conclave:Identity";
 
