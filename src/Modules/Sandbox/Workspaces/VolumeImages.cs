@@ -36,18 +36,40 @@ internal sealed class VolumeImages(SandboxOptions options)
             imagePath);
     }
 
-    public async Task MountAsync(string imagePath, string mountPoint, CancellationToken ct)
+    /// <summary>Mounts an existing image, repairing it first if its Host died while it was in use.</summary>
+    public async Task MountExistingAsync(string imagePath, string mountPoint, CancellationToken ct)
     {
-        // A volume that was in use when its Host died may be unclean (there is no journal): repair what
-        // can be repaired without asking (exit codes 0-2 mean clean or fixed).
+        // There is no journal: repair what can be repaired without asking (exit codes 0-2 mean clean or fixed).
         await RunAsync("e2fsck", ct, okExitCodes: [0, 1, 2], "-p", imagePath);
-        var flags = options.WorkspaceNoExec ? "loop,nosuid,nodev,noexec,noatime" : "loop,nosuid,nodev,noatime";
-        await RunAsync("mount", ct, "-t", "ext4", "-o", flags, imagePath, mountPoint);
+        Mount(imagePath, mountPoint);
+    }
+
+    /// <summary>Mounts an image nosuid, nodev (and noexec unless configured off).</summary>
+    public void Mount(string imagePath, string mountPoint)
+    {
+        var flags = LoopMounts.NoSuid | LoopMounts.NoDev | LoopMounts.NoAtime | (options.WorkspaceNoExec ? LoopMounts.NoExec : 0);
+        try
+        {
+            LoopMounts.Mount(imagePath, mountPoint, flags);
+        }
+        catch (FileSystemCallException e)
+        {
+            throw new SandboxUnavailableException($"Could not mount the workspace volume {Path.GetFileName(imagePath)}: {e.Message}", e);
+        }
     }
 
     /// <summary>Detaches the mount; a container still holding it keeps it until it goes (lazy unmount).</summary>
-    public Task UnmountAsync(string mountPoint, CancellationToken ct) =>
-        RunAsync("umount", ct, okExitCodes: [0, 32], "--lazy", mountPoint);
+    public static void Unmount(string mountPoint)
+    {
+        try
+        {
+            LoopMounts.Unmount(mountPoint);
+        }
+        catch (FileSystemCallException e)
+        {
+            throw new SandboxUnavailableException($"Could not unmount {mountPoint}: {e.Message}", e);
+        }
+    }
 
     private static Task RunAsync(string program, CancellationToken ct, params string[] arguments) =>
         RunAsync(program, ct, [0], arguments);
@@ -65,8 +87,16 @@ internal sealed class VolumeImages(SandboxOptions options)
             start.ArgumentList.Add(argument);
         }
         start.Environment["LC_ALL"] = "C";
-        using var process = Process.Start(start)
-            ?? throw new SandboxUnavailableException($"Could not run {program}.");
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new SandboxUnavailableException($"Could not run {program}.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SandboxUnavailableException($"Could not run {program} (e2fsprogs): {e.Message}", e);
+        }
+        using var _ = process;
         var output = process.StandardOutput.ReadToEndAsync(ct);
         var errors = process.StandardError.ReadToEndAsync(ct);
         try

@@ -253,7 +253,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             {
                 if (mounted.TryRemove(volume.Id, out _) || IsMountPoint(volume.MountPath))
                 {
-                    await images.UnmountAsync(volume.MountPath, CancellationToken.None);
+                    VolumeImages.Unmount(volume.MountPath);
                 }
                 File.Delete(ImagePath(volume.Id));
                 File.Delete(ImagePath(volume.Id) + ".used");
@@ -403,7 +403,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                 try
                 {
                     await images.CreateAsync(ImagePath(id), owner, ct);
-                    await images.MountAsync(ImagePath(id), mountPath, ct);
+                    images.Mount(ImagePath(id), mountPath);
                     mounted[id] = 0;
                 }
                 finally
@@ -449,7 +449,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                     throw new InvalidDataException($"The workspace volume {id} has no image.");
                 }
                 Directory.CreateDirectory(mountPath);
-                await images.MountAsync(ImagePath(id), mountPath, ct);
+                await images.MountExistingAsync(ImagePath(id), mountPath, ct);
             }
             mounted[id] = 0;
         }
@@ -547,7 +547,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             try
             {
-                await images.UnmountAsync(MountPath(id), CancellationToken.None);
+                VolumeImages.Unmount(MountPath(id));
                 mounted.TryRemove(id, out _);
             }
             catch (SandboxUnavailableException e)
