@@ -417,7 +417,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                 // Without a file system of its own the sandbox user must be able to write here, and the
                 // Host (maybe not root) must be able to remove what it made.
                 LinuxFiles.SetMode(mountPath, 0b111_111_111);
-                if (IsRoot)
+                if (CanChown)
                 {
                     using var folder = LinuxFiles.Open(mountPath, LinuxFiles.ORdOnly | LinuxFiles.ODirectory);
                     LinuxFiles.ChangeOwner(folder, owner, owner);
@@ -429,7 +429,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             await DestroyAsync(new WorkspaceVolume(id, mountPath, owner));
             throw;
         }
-        return new WorkspaceVolume(id, mountPath, IsRoot || QuotaEnforcedByKernel ? owner : OwnerOf(mountPath));
+        return new WorkspaceVolume(id, mountPath, CanChown || QuotaEnforcedByKernel ? owner : OwnerOf(mountPath));
     }
 
     private async Task EnsureMountedAsync(string id, CancellationToken ct)
@@ -461,7 +461,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private int AllocateOwner()
     {
-        if (!QuotaEnforcedByKernel && !IsRoot)
+        if (!QuotaEnforcedByKernel && !CanChown)
         {
             return (int)geteuid();
         }
@@ -524,11 +524,24 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private static bool IsHex(string text) => text.All(Uri.IsHexDigit);
 
-    private static bool IsRoot => geteuid() == 0;
+    /// <summary>Giving files to another uid takes CAP_CHOWN (root has it; a non-root Host may be granted it).</summary>
+    private static bool CanChown => HasCapability(0);
 
-    /// <summary>A file system per session needs root (mount, loop devices) and mkfs.ext4.</summary>
+    /// <summary>Mounting takes CAP_SYS_ADMIN.</summary>
+    private static bool CanMount => HasCapability(21);
+
+    /// <summary>Whether the process holds a capability now (bit <paramref name="number"/> of CapEff in /proc/self/status).</summary>
+    private static bool HasCapability(int number)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var effective)
+            && (effective & (1UL << number)) != 0;
+    }
+
+    /// <summary>A file system per session needs CAP_SYS_ADMIN (root has it), loop devices and e2fsprogs.</summary>
     private static WorkspaceIsolation Detect() =>
-        IsRoot && File.Exists("/dev/loop-control") && FindProgram("mkfs.ext4") && FindProgram("e2fsck")
+        CanMount && File.Exists("/dev/loop-control") && FindProgram("mkfs.ext4") && FindProgram("e2fsck")
             ? WorkspaceIsolation.FileSystemPerSession
             : WorkspaceIsolation.Folder;
 
