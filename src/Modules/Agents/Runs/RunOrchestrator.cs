@@ -89,7 +89,7 @@ public sealed class RunOrchestrator
         // without end needs the summarising ADR 0006 leaves for later, not a bigger read.
         var history = await _log.ReadAsync(request.SessionId, 0, shutdown);
         var status = RunHistory.StatusOf(history, request.RunId);
-        if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
+        if (!status.IsGoing())
         {
             _logger.LogInformation("Run {RunId} of session {SessionId} is {Status}; nothing to do", request.RunId, request.SessionId, status);
             return;
@@ -229,14 +229,14 @@ public sealed class RunOrchestrator
             return new RunCompleted(run.RunId, now, $"Reached the limit of {maxTurns} turns.");
         }
 
-        if ((limits?.MaxTokens ?? rules.MaxTokens) is { } maxTokens && state.Tokens >= maxTokens)
+        if ((limits?.MaxTokens ?? rules.MaxTokens) is { } maxTokens && state.Usage.TotalTokens >= maxTokens)
         {
-            return new RunCompleted(run.RunId, now, $"Reached the token limit: {state.Tokens:N0} tokens used of {maxTokens:N0}.");
+            return new RunCompleted(run.RunId, now, $"Reached the token limit: {state.Usage.TotalTokens:N0} tokens used of {maxTokens:N0}.");
         }
 
-        if ((limits?.MaxCost ?? rules.MaxCost) is { } maxCost && state.KnownCost >= maxCost)
+        if ((limits?.MaxCost ?? rules.MaxCost) is { } maxCost && state.Usage.KnownCost >= maxCost)
         {
-            return new RunCompleted(run.RunId, now, $"Reached the cost limit: ${state.KnownCost:0.####} spent of ${maxCost:0.####}.");
+            return new RunCompleted(run.RunId, now, $"Reached the cost limit: ${state.Usage.KnownCost:0.####} spent of ${maxCost:0.####}.");
         }
 
         if ((limits?.MaxDuration ?? rules.MaxDuration) is { } maxDuration && state.ActiveTime(now) >= maxDuration)

@@ -32,11 +32,8 @@ internal sealed class RunState
 
     public int Turns { get; private set; }
 
-    public long Tokens { get; private set; }
-
-    public decimal KnownCost { get; private set; }
-
-    public bool HasUnpricedUsage { get; private set; }
+    /// <summary>The run's model calls so far (messages and speaker selections).</summary>
+    public UsageTally Usage { get; private set; } = UsageTally.None;
 
     public string? LastSpeaker { get; private set; }
 
@@ -110,7 +107,7 @@ internal sealed class RunState
                 break;
             case AgentMessageCompleted m when m.RunId == RunId:
                 Turns++;
-                Count(m.Usage, m.Cost);
+                Usage = Usage.Add(m.Usage, m.Cost);
                 LastSpeaker = m.Agent;
                 HandoffTo = null;
                 LastMessageCalledTools = false;
@@ -123,7 +120,7 @@ internal sealed class RunState
 
                 break;
             case SpeakerSelected s when s.RunId == RunId:
-                Count(s.Usage, s.Cost);
+                Usage = Usage.Add(s.Usage, s.Cost);
                 break;
             case ToolCallRequested call when call.RunId == RunId:
                 _pending.Add(call);
@@ -144,19 +141,6 @@ internal sealed class RunState
                 }
 
                 break;
-        }
-    }
-
-    private void Count(TokenUsage usage, decimal? cost)
-    {
-        Tokens += usage.TotalTokens;
-        if (cost is { } known)
-        {
-            KnownCost += known;
-        }
-        else if (usage.TotalTokens > 0)
-        {
-            HasUnpricedUsage = true;
         }
     }
 

@@ -92,7 +92,7 @@ internal sealed class SessionStream(
             _knownVersions[sessionId] = current + events.Count;
             if (whileRunActive is { } active)
             {
-                if (events.Any(e => e is RunCompleted or RunFailed or RunCancelled))
+                if (events.Any(e => e is IRunEnded))
                 {
                     _runActiveAt.TryRemove(active, out long _);
                 }
@@ -124,7 +124,7 @@ internal sealed class SessionStream(
 
     private static readonly string RunEndedSql =
         $"select exists (select 1 from {SessionsModule.Schema}.mt_events where stream_id = ? " +
-        "and type in ('RunCompleted', 'RunFailed', 'RunCancelled') and data ->> 'RunId' = ?)";
+        $"and type in ({string.Join(", ", SessionEventTypes.RunEnded.Select(t => $"'{t}'"))}) and data ->> 'RunId' = ?)";
 
     /// <summary>
     /// Under the stream lock, and again on every retry after another writer moved the stream on,

@@ -71,7 +71,7 @@ internal sealed class RunControl(ISessions sessions, SessionLog log, SessionStre
         return status switch
         {
             RunStatus.None => throw new SessionNotFoundException(sessionId),
-            RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled => throw new RunAlreadyEndedException(runId),
+            _ when status.HasEnded() => throw new RunAlreadyEndedException(runId),
             _ => status,
         };
     }

@@ -142,29 +142,10 @@ internal sealed class SessionCommands(IDocumentStore store, SessionStream stream
         var active = new List<Guid>();
         await foreach (var e in log.ReadAllAsync(sessionId, 0, cancellationToken))
         {
-            // The same reading as Conversation.LastUserMessage and Conversation.ActiveRuns, one event at a time.
-            switch (e.Data)
-            {
-                case UserMessagePosted posted:
-                    (last, limits) = (new UserMessage(posted.MessageId, e.Version, posted.Text), null);
-                    break;
-                case UserMessageEdited edited:
-                    (last, limits) = (new UserMessage(edited.MessageId, e.Version, edited.Text), null);
-                    break;
-                case RunQueued queued:
-                    active.Add(queued.RunId);
-                    limits = queued.MessageId == last?.MessageId ? queued.Limits : limits;
-                    break;
-                case RunCompleted completed:
-                    active.Remove(completed.RunId);
-                    break;
-                case RunFailed failed:
-                    active.Remove(failed.RunId);
-                    break;
-                case RunCancelled cancelled:
-                    active.Remove(cancelled.RunId);
-                    break;
-            }
+            var previous = last;
+            last = Conversation.Track(last, e);
+            limits = last != previous ? null : e.Data is RunQueued queued && queued.MessageId == last?.MessageId ? queued.Limits : limits;
+            RunHistory.TrackActive(active, e.Data);
         }
 
         return (last, active, limits);

@@ -69,7 +69,7 @@ internal sealed class RunReaper(
 
         var history = await log.ReadRunLifecycleAsync(lease.SessionId, lease.Id, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
-        if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
+        if (!status.IsGoing())
         {
             // Ended or paused after its node wrote the last step: nothing runs, nothing to hand on.
             session.Delete(lease);
