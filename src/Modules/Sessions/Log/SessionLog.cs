@@ -125,13 +125,13 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
 
     public async Task<long> AppendAsync(Guid sessionId, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        var committed = await stream.AppendAsync(sessionId, events, cancellationToken);
+        var committed = await stream.AppendAsync(sessionId, Decision.Append(events), cancellationToken);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
 
     public async Task<long> AppendToRunAsync(Guid sessionId, Guid runId, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        var committed = await stream.AppendAsync(sessionId, events, cancellationToken, whileRunActive: runId);
+        var committed = await stream.AppendAsync(sessionId, Decision.Append(events), cancellationToken, whileRunActive: runId);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
 

@@ -4,7 +4,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 
-namespace Conclave.Sessions.Log;
+namespace Conclave.Sessions.Runs;
 
 /// <summary>Keeps one <see cref="RunSummary"/> per run, inline with each append, by patching (no load per step).</summary>
 internal sealed partial class RunSummaryProjection : EventProjection

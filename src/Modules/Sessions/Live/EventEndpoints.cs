@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Sessions.Api;
+namespace Conclave.Sessions.Live;
 
 internal static class EventEndpoints
 {

@@ -4,7 +4,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 
-namespace Conclave.Sessions.Log;
+namespace Conclave.Sessions.Lifecycle;
 
 /// <summary>
 /// Keeps <see cref="SessionSummary"/> in step with the stream, inline with each append. It patches
