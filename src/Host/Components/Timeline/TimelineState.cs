@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Components.Timeline;
@@ -184,27 +185,16 @@ public sealed partial class TimelineState
         }
     }
 
+    /// <summary>The team's colours, from the members its run started with (an older or foreign snapshot gives none).</summary>
     private void LearnColors(string? teamSnapshot)
     {
-        if (teamSnapshot is null)
+        foreach (var agent in TeamSnapshot.MembersOf(teamSnapshot))
         {
-            return;
-        }
-
-        try
-        {
-            var team = JsonSerializer.Deserialize<TeamColors>(teamSnapshot);
-            foreach (var agent in team?.Agents ?? [])
+            // Only a plain hex colour goes into a style attribute.
+            if (agent is { Name: { } name, Color: { } color } && HexColor().IsMatch(color))
             {
-                if (agent.Name is { } name && agent.Color is { } color && HexColor().IsMatch(color))
-                {
-                    _colors[name] = color;
-                }
+                _colors[name] = color;
             }
-        }
-        catch (JsonException)
-        {
-            // An older or foreign snapshot: names get derived colours.
         }
     }
 
@@ -236,11 +226,6 @@ public sealed partial class TimelineState
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>The part of a run's team snapshot the timeline reads: each agent's colour.</summary>
-    private sealed record TeamColors(IReadOnlyList<AgentColor>? Agents);
-
-    private sealed record AgentColor(string? Name, string? Color);
 
     [GeneratedRegex("^#[0-9a-fA-F]{6}$")]
     private static partial Regex HexColor();
