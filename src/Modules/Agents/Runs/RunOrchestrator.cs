@@ -1,5 +1,4 @@
 using Conclave.Agents.Contracts;
-using Conclave.Agents.Providers;
 using Conclave.Agents.Telemetry;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

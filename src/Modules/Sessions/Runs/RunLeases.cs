@@ -1,7 +1,6 @@
 using Conclave.Sessions.Contracts;
 using JasperFx;
 using Marten;
-using Marten.Exceptions;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Sessions.Runs;
