@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Conclave.Agents.Contracts;
+using Conclave.Sandbox.Contracts;
 using Conclave.Testing.Host;
 using Microsoft.Playwright;
 
@@ -21,7 +22,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         var first = page.GetByTestId("agent").Nth(0);
         await first.GetByTestId("agent-name").FillAsync("Writer");
         await first.GetByTestId("agent-prompt").FillAsync("You write the first draft.");
-        await first.GetByTestId($"tool-{ToolNames.WriteFile}").CheckAsync();
+        await first.GetByTestId($"tool-{SandboxToolCatalog.WriteFile.Name}").CheckAsync();
         await page.GetByTestId("add-agent").ClickAsync();
         var second = page.GetByTestId("agent").Nth(1);
         await second.GetByTestId("agent-name").FillAsync("Editor");
@@ -41,7 +42,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("teams.png"), FullPage = true });
         var stored = (await TeamsAsync()).Single(t => t.Name == "Writers room");
         Assert.Equal(["Writer", "Editor"], stored.Agents.Select(a => a.Name));
-        Assert.Equal([ToolNames.WriteFile], stored.Agents[0].Tools);
+        Assert.Equal([SandboxToolCatalog.WriteFile.Name], stored.Agents[0].Tools);
         Assert.Equal("Editor", stored.Termination.KeywordAgent);
     }
 

@@ -1,14 +1,7 @@
 namespace Conclave.Host.Components;
 
-/// <summary>How a cost reads everywhere in the UI: known, a lower bound, or unknown, never a silent zero.</summary>
+/// <summary>How a usage total's cost reads in the UI (<see cref="Conclave.Sessions.Contracts.UsageTally"/>'s rule).</summary>
 public static class CostText
 {
-    /// <param name="knownCost">US dollars of the usage whose price was known.</param>
-    /// <param name="hasUnpriced">Some usage had no price.</param>
-    public static string Of(decimal knownCost, bool hasUnpriced) =>
-        !hasUnpriced ? $"${knownCost:0.####}"
-        : knownCost > 0 ? $"≥ ${knownCost:0.####} (some prices unknown)"
-        : "cost unknown (no price set)";
-
-    public static string Of(Conclave.Sessions.Contracts.UsageTotals totals) => Of(totals.Cost, totals.UnpricedCalls > 0);
+    public static string Of(Conclave.Sessions.Contracts.UsageTotals totals) => totals.Usage.CostText();
 }

@@ -46,20 +46,20 @@ public static class AgentsModule
         services.AddTeamsAndProviders();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<ToolRegistry>();
+        services.AddSingleton<IAgentTools>(sp => sp.GetRequiredService<ToolRegistry>());
         services.AddSingleton<AgentMetrics>();
+        services.AddSingleton<AgentTurn>();
+        services.AddSingleton<ToolCallStep>();
+        services.AddSingleton<SpeakerSelector>();
+        services.AddSingleton<RunLoop>();
         services.AddSingleton(sp => new RunOrchestrator(
             sp.GetRequiredService<ISessionLog>(),
-            sp.GetRequiredService<ITokenStream>(),
-            sp.GetRequiredService<ChatModels>(),
-            sp.GetRequiredService<ProviderResolver>(),
-            sp.GetRequiredService<ITeams>(),
-            sp.GetRequiredService<ToolRegistry>(),
             sp.GetRequiredService<IRunLeases>(),
             sp.GetRequiredService<ActiveRuns>(),
+            sp.GetRequiredService<RunLoop>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
             sp.GetRequiredService<AgentMetrics>(),
-            sp.GetRequiredService<IOptions<ModelOutputOptions>>(),
             sp.GetRequiredService<ILogger<RunOrchestrator>>()));
         return services;
     }

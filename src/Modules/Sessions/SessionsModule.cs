@@ -1,9 +1,11 @@
-using Conclave.Sessions.Api;
 using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Lifecycle;
 using Conclave.Sessions.Live;
 using Conclave.Sessions.Log;
-using Conclave.Sessions.Model;
+using Conclave.Sessions.Messaging;
+using Conclave.Sessions.RunControl;
 using Conclave.Sessions.Runs;
+using Conclave.Sessions.Usage;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -30,8 +32,9 @@ public static class SessionsModule
         services.AddSingleton<SessionLog>();
         services.AddSingleton<ISessionLog>(sp => sp.GetRequiredService<SessionLog>());
         services.AddSingleton<ISessionFeed, SessionFeed>();
-        services.AddSingleton<ISessions, SessionCommands>();
-        services.AddScoped<IRunControl, RunControl>();
+        services.AddSingleton<OwnedSessions>();
+        services.AddSingleton<ISessions, SessionUseCases>();
+        services.AddScoped<IRunControl, RunControlUseCases>();
         services.AddOptions<RunLeaseOptions>().BindConfiguration(RunLeaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RunLeases>();
         services.AddSingleton<IRunLeases>(sp => sp.GetRequiredService<RunLeases>());
@@ -67,17 +70,10 @@ public static class SessionsModule
     {
         var sessions = endpoints.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization();
         sessions.MapSessionEndpoints();
+        sessions.MapMessageEndpoints();
         sessions.MapEventEndpoints();
         sessions.MapRunEndpoints();
-        endpoints.MapGet("/api/v1/usage", UsageAsync).WithTags("Sessions").RequireAuthorization().WithName("GetUsage")
-            .WithSummary("The caller's token usage and cost since a time (default: the last 30 days); unpricedCalls > 0 means the cost is a lower bound.");
+        endpoints.MapUsageEndpoints();
         return endpoints;
-    }
-
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<UsageTotals>> UsageAsync(
-        System.Security.Claims.ClaimsPrincipal user, ISessions sessions, TimeProvider clock, DateTimeOffset? since, CancellationToken ct)
-    {
-        var from = since ?? clock.GetUtcNow().AddDays(-30);
-        return TypedResults.Ok(await sessions.UsageAsync(user.OwnerId(), from, ct));
     }
 }

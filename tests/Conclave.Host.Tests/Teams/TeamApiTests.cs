@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Conclave.Agents.Contracts;
+using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing.Host;
 
@@ -27,7 +28,7 @@ public sealed class TeamApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
         name,
         role = $"The {name.ToLowerInvariant()}",
         systemPrompt = $"You are {name}.",
-        tools = tools ?? [ToolNames.RunPython],
+        tools = tools ?? [SandboxToolCatalog.RunPython.Name],
         color,
     };
 

@@ -1,4 +1,5 @@
 using Conclave.Agents.Contracts;
+using Conclave.Sandbox.Contracts;
 using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Teams;
@@ -11,7 +12,7 @@ public sealed class TeamOwnershipTests(ConclaveApp app) : IClassFixture<Conclave
     private static TeamDefinition Team(string name) => new()
     {
         Name = name,
-        Agents = [new AgentDefinition("Solo", "Does it all", "You are Solo.", [ToolNames.ReadFile])],
+        Agents = [new AgentDefinition("Solo", "Does it all", "You are Solo.", [SandboxToolCatalog.ReadFile.Name])],
     };
 
     [Fact]

@@ -408,7 +408,7 @@ public class ConclaveApp : IAsyncLifetime
     public Task<SessionEvent> WaitForRunEndAsync(Guid sessionId, Guid runId, TimeSpan? timeout = null) =>
         WaitForEventAsync<object>(
             sessionId,
-            e => e is RunCompleted c && c.RunId == runId || e is RunFailed f && f.RunId == runId || e is RunCancelled x && x.RunId == runId,
+            e => e is IRunEnded ended && ended.RunId == runId,
             timeout);
 
     public async Task<IReadOnlyList<SessionEvent>> EventsAsync(Guid sessionId) =>

@@ -45,13 +45,14 @@ internal sealed class TeamForm
         return form;
     }
 
-    public TeamDefinition ToDefinition() => new()
+    /// <param name="tools">The tools agents can have, in the order an agent lists them.</param>
+    public TeamDefinition ToDefinition(IReadOnlyList<string> tools) => new()
     {
         Name = Name,
         Description = Description,
         Selection = Selection,
         SelectorPrompt = string.IsNullOrWhiteSpace(SelectorPrompt) ? null : SelectorPrompt,
-        Agents = Agents.Select(a => a.ToDefinition()).ToList(),
+        Agents = Agents.Select(a => a.ToDefinition(tools)).ToList(),
         Termination = new TerminationRules
         {
             Keyword = Keyword,
@@ -99,11 +100,11 @@ internal sealed class AgentForm
         return form;
     }
 
-    public AgentDefinition ToDefinition() => new(
+    public AgentDefinition ToDefinition(IReadOnlyList<string> tools) => new(
         Name,
         Role,
         SystemPrompt,
-        ToolNames.All.Where(Tools.Contains).ToList(),
+        tools.Where(Tools.Contains).ToList(),
         Guid.TryParse(ProviderId, out var id) ? id : null,
         string.IsNullOrWhiteSpace(Model) ? null : Model,
         Color);

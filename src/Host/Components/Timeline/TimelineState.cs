@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Components.Timeline;
@@ -9,6 +10,7 @@ namespace Conclave.Host.Components.Timeline;
 public sealed partial class TimelineState
 {
     private readonly List<TimelineEntry> _entries = [];
+    private readonly List<SessionEvent> _sources = []; // the event behind each entry, for the supersede rule
     private readonly Dictionary<Guid, StreamingMessage> _streaming = [];
     private readonly Dictionary<string, TimelineEntry> _calls = [];
     private readonly Dictionary<string, string> _colors = [];
@@ -19,18 +21,19 @@ public sealed partial class TimelineState
 
     public long LastVersion { get; private set; }
 
-    public bool IsRunActive => RunStatus is RunStatus.Queued or RunStatus.Running or RunStatus.Pausing or RunStatus.Paused;
+    public bool IsRunActive => RunStatus.IsGoing() || RunStatus == RunStatus.Paused;
 
     /// <summary>The run queued last: the one Stop, Pause and Resume apply to.</summary>
     public Guid? ActiveRunId { get; private set; }
 
+    /// <summary>Where the last run stands (<see cref="RunHistory"/>'s reading).</summary>
     public RunStatus RunStatus { get; private set; } = RunStatus.None;
 
     /// <summary>Usage of the last run so far.</summary>
-    public UsageTally RunUsage { get; private set; } = new();
+    public UsageTally RunUsage { get; private set; } = UsageTally.None;
 
     /// <summary>Usage of the whole session.</summary>
-    public UsageTally SessionUsage { get; } = new();
+    public UsageTally SessionUsage { get; private set; } = UsageTally.None;
 
     public string? Title { get; private set; }
 
@@ -53,12 +56,12 @@ public sealed partial class TimelineState
                 Apply(e);
                 break;
             case FeedPartial p:
-                _streaming[p.MessageId] = new StreamingMessage(p.MessageId, p.Agent, new StringBuilder(p.Text));
+                _streaming[p.MessageId] = new StreamingMessage(p.RunId, p.MessageId, p.Agent, new StringBuilder(p.Text));
                 break;
             case FeedDelta d:
                 if (!_streaming.TryGetValue(d.MessageId, out var message))
                 {
-                    message = new StreamingMessage(d.MessageId, d.Agent, new StringBuilder());
+                    message = new StreamingMessage(d.RunId, d.MessageId, d.Agent, new StringBuilder());
                     _streaming[d.MessageId] = message;
                 }
 
@@ -69,6 +72,19 @@ public sealed partial class TimelineState
 
     private void Apply(SessionEvent e)
     {
+        if (e.Data is RunQueued queued)
+        {
+            ActiveRunId = queued.RunId;
+            RunStatus = RunStatus.None;
+            RunUsage = UsageTally.None;
+        }
+
+        var ofActiveRun = e.Data is IRunEvent run && run.RunId == ActiveRunId;
+        if (ofActiveRun)
+        {
+            RunStatus = RunHistory.Next(RunStatus, (IRunEvent)e.Data);
+        }
+
         switch (e.Data)
         {
             case SessionStarted started:
@@ -87,35 +103,24 @@ public sealed partial class TimelineState
                 Add(e, EntryKind.User, "You", posted.Text).MessageId = posted.MessageId;
                 break;
             case UserMessageEdited edited:
-                foreach (var entry in _entries.Where(x => x.Version >= edited.SupersededFromVersion))
+                for (var i = 0; i < _entries.Count; i++)
                 {
-                    entry.Superseded = true;
+                    if (Conversation.Supersedes(edited, e.Version, _sources[i]))
+                    {
+                        _entries[i].Superseded = true;
+                    }
                 }
 
                 Add(e, EntryKind.User, "You", edited.Text).MessageId = edited.MessageId;
                 _entries[^1].Edited = true;
                 break;
-            case RunQueued queued:
-                ActiveRunId = queued.RunId;
-                RunStatus = RunStatus.Queued;
-                RunUsage = new UsageTally();
-                break;
-            case RunStarted started when started.RunId == ActiveRunId:
-                RunStatus = RunStatus.Running;
+            case RunStarted started when ofActiveRun:
                 LearnColors(started.TeamSnapshot);
                 break;
-            case RunPauseRequested p when p.RunId == ActiveRunId:
-                RunStatus = RunStatus.Pausing;
-                break;
-            case RunPaused p when p.RunId == ActiveRunId:
-                RunStatus = RunStatus.Paused;
+            case RunPaused when ofActiveRun:
                 Add(e, EntryKind.Notice, "Paused", "The run is paused. Resume it to go on from here.");
                 break;
-            case RunResumed r when r.RunId == ActiveRunId:
-                RunStatus = RunStatus.Queued;
-                break;
-            case RunRequeued requeued when requeued.RunId == ActiveRunId:
-                RunStatus = RunStatus.Queued;
+            case RunRequeued requeued when ofActiveRun:
                 Add(e, EntryKind.Notice, "Resumed elsewhere", requeued.Reason);
                 break;
             case SpeakerSelected selected:
@@ -142,22 +147,24 @@ public sealed partial class TimelineState
             case ToolCallCompleted done when _calls.TryGetValue(done.CallId, out var pending):
                 pending.Tool = pending.Tool! with { Output = done.Output, Outcome = done.Outcome, Images = done.Images, Duration = done.Duration };
                 break;
-            case RunCompleted completed when completed.RunId == ActiveRunId:
-                RunStatus = RunStatus.Completed;
-                if (completed.Reason is { } reason)
-                {
-                    Add(e, EntryKind.Notice, "Run ended", reason);
-                }
-
+            case RunCompleted { Reason: { } reason } when ofActiveRun:
+                Add(e, EntryKind.Notice, "Run ended", reason);
                 break;
             case RunCancelled cancelled:
-                End(cancelled.RunId, RunStatus.Cancelled);
                 Add(e, EntryKind.Notice, "Stopped", cancelled.Reason);
                 break;
             case RunFailed failed:
-                End(failed.RunId, RunStatus.Failed);
                 Add(e, EntryKind.Error, failed.Orphaned ? "Run orphaned" : "Run failed", failed.Reason);
                 break;
+        }
+
+        if (e.Data is IRunEnded ended)
+        {
+            // Whatever the run was still writing will not be finished.
+            foreach (var id in _streaming.Values.Where(m => m.RunId == ended.RunId).Select(m => m.MessageId).ToList())
+            {
+                _streaming.Remove(id);
+            }
         }
     }
 
@@ -165,48 +172,29 @@ public sealed partial class TimelineState
     {
         var entry = new TimelineEntry(e.Version, kind, author, text, e.At);
         _entries.Add(entry);
+        _sources.Add(e);
         return entry;
-    }
-
-    private void End(Guid runId, RunStatus status)
-    {
-        _streaming.Clear();
-        if (runId == ActiveRunId)
-        {
-            RunStatus = status;
-        }
     }
 
     private void Count(Guid runId, TokenUsage usage, decimal? cost)
     {
-        SessionUsage.Add(usage, cost);
+        SessionUsage = SessionUsage.Add(usage, cost);
         if (runId == ActiveRunId)
         {
-            RunUsage.Add(usage, cost);
+            RunUsage = RunUsage.Add(usage, cost);
         }
     }
 
+    /// <summary>The team's colours, from the members its run started with (an older or foreign snapshot gives none).</summary>
     private void LearnColors(string? teamSnapshot)
     {
-        if (teamSnapshot is null)
+        foreach (var agent in TeamSnapshot.MembersOf(teamSnapshot))
         {
-            return;
-        }
-
-        try
-        {
-            var team = JsonSerializer.Deserialize<TeamColors>(teamSnapshot);
-            foreach (var agent in team?.Agents ?? [])
+            // Only a plain hex colour goes into a style attribute.
+            if (agent is { Name: { } name, Color: { } color } && HexColor().IsMatch(color))
             {
-                if (agent.Name is { } name && agent.Color is { } color && HexColor().IsMatch(color))
-                {
-                    _colors[name] = color;
-                }
+                _colors[name] = color;
             }
-        }
-        catch (JsonException)
-        {
-            // An older or foreign snapshot: names get derived colours.
         }
     }
 
@@ -238,11 +226,6 @@ public sealed partial class TimelineState
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>The part of a run's team snapshot the timeline reads: each agent's colour.</summary>
-    private sealed record TeamColors(IReadOnlyList<AgentColor>? Agents);
-
-    private sealed record AgentColor(string? Name, string? Color);
 
     [GeneratedRegex("^#[0-9a-fA-F]{6}$")]
     private static partial Regex HexColor();
@@ -285,34 +268,4 @@ public sealed record ToolCallView(
     IReadOnlyList<string>? Images = null,
     TimeSpan? Duration = null);
 
-public sealed record StreamingMessage(Guid MessageId, string Agent, StringBuilder Text);
-
-/// <summary>Tokens and cost; the cost is a lower bound when some usage had no price.</summary>
-public sealed class UsageTally
-{
-    public long Tokens { get; private set; }
-
-    public decimal KnownCost { get; private set; }
-
-    public bool HasUnpriced { get; private set; }
-
-    public void Add(TokenUsage usage, decimal? cost)
-    {
-        Tokens += usage.TotalTokens;
-        if (cost is { } known)
-        {
-            KnownCost += known;
-        }
-        else if (usage.TotalTokens > 0)
-        {
-            HasUnpriced = true;
-        }
-    }
-
-    /// <summary>"1,234 tokens · $0.0123", with the cost marked unknown where a price is missing.</summary>
-    public override string ToString()
-    {
-        var tokens = $"{Tokens:N0} tokens";
-        return Tokens == 0 ? tokens : $"{tokens} · {CostText.Of(KnownCost, HasUnpriced)}";
-    }
-}
+public sealed record StreamingMessage(Guid RunId, Guid MessageId, string Agent, StringBuilder Text);

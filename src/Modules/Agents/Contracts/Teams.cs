@@ -32,7 +32,7 @@ public sealed record TeamDefinition
 /// <summary>One member of a team.</summary>
 /// <param name="Name">Unique in the team; letters, digits, '_' and '-' (it names the agent to the model and to handoff tools).</param>
 /// <param name="Role">A short description shown to the other agents and the selector.</param>
-/// <param name="Tools">Tool names from <see cref="ToolNames"/>; the system prompt lists exactly these.</param>
+/// <param name="Tools">Names of <see cref="IAgentTools.Available"/> tools; the system prompt lists exactly these.</param>
 /// <param name="ProviderId">A provider of the team's owner; null means the installation's default provider.</param>
 /// <param name="Model">The model name at the provider; null means the provider's default model.</param>
 /// <param name="Color">A CSS hex colour (#rrggbb) for the agent's messages.</param>
@@ -82,18 +82,20 @@ public sealed record TerminationRules
     public TimeSpan? MaxDuration { get; init; }
 }
 
-/// <summary>The tools agents can be given. Handoff tools (<c>transfer_to_&lt;agent&gt;</c>) are added by the team.</summary>
+/// <summary>Names of the tools a team adds by itself: <c>transfer_to_&lt;agent&gt;</c> in handoff teams.</summary>
 public static class ToolNames
 {
-    public const string RunPython = "run_python";
-    public const string ListFiles = "list_files";
-    public const string ReadFile = "read_file";
-    public const string WriteFile = "write_file";
-
     public const string TransferPrefix = "transfer_to_";
-
-    public static IReadOnlyList<string> All { get; } = [RunPython, ListFiles, ReadFile, WriteFile];
 }
+
+/// <summary>The tools an agent can be given (handoff tools aside), each as its one description has it.</summary>
+public interface IAgentTools
+{
+    /// <summary>In the order agents list them.</summary>
+    IReadOnlyList<AgentTool> Available { get; }
+}
+
+public sealed record AgentTool(string Name, string Description);
 
 /// <summary>A user's teams and the built-in templates. Another user's team is not found.</summary>
 public interface ITeams

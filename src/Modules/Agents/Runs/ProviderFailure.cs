@@ -7,6 +7,9 @@ namespace Conclave.Agents.Runs;
 /// <summary>Says in the user's words why a call to a model provider failed, and what to do.</summary>
 internal static class ProviderFailure
 {
+    /// <summary>Stands for the provider when a run failed before any model call.</summary>
+    public static readonly ResolvedProvider Unknown = new(null, "model provider", new Uri("http://unknown/"), "", null, null, null, 0, TimeSpan.Zero);
+
     public static string Describe(Exception exception, ResolvedProvider provider)
     {
         var who = $"The model provider '{provider.Name}' at {provider.BaseUrl.Host}";

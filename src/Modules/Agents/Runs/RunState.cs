@@ -1,14 +1,15 @@
+using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
 namespace Conclave.Agents.Runs;
 
 /// <summary>
-/// Where a run stands, read from the session log alone: the orchestrator rebuilds it before each
-/// step, so a run resumed on another node (or after a restart) continues exactly where it was.
+/// Where a run stands, folded from the session log alone (<see cref="Apply"/> one event at a time),
+/// so a run resumed on another node, or after a restart, continues exactly where it was.
 /// </summary>
-internal sealed class RunState
+internal sealed class RunState(Guid runId)
 {
-    public required Guid RunId { get; init; }
+    public Guid RunId { get; } = runId;
 
     public RunStatus Status { get; private set; }
 
@@ -30,13 +31,11 @@ internal sealed class RunState
     /// <summary>Working time so far (pauses excluded), up to <paramref name="now"/>.</summary>
     public TimeSpan ActiveTime(DateTimeOffset now) => _activeBefore + (_segmentStart is { } start ? now - start : TimeSpan.Zero);
 
+    /// <summary>Agent messages in this run.</summary>
     public int Turns { get; private set; }
 
-    public long Tokens { get; private set; }
-
-    public decimal KnownCost { get; private set; }
-
-    public bool HasUnpricedUsage { get; private set; }
+    /// <summary>The run's model calls so far (messages and speaker selections).</summary>
+    public UsageTally Usage { get; private set; } = UsageTally.None;
 
     public string? LastSpeaker { get; private set; }
 
@@ -66,41 +65,49 @@ internal sealed class RunState
     private readonly Dictionary<string, int> _messages = [];
     private TimeSpan _activeBefore;
     private DateTimeOffset? _segmentStart;
+    private Guid? _sessionTeam;
 
-    public static RunState From(IReadOnlyList<SessionEvent> history, Guid runId)
+    public static RunState From(IEnumerable<SessionEvent> history, Guid runId)
     {
-        var state = new RunState { RunId = runId, Status = RunHistory.StatusOf(history, runId) };
-        Guid? team = null;
+        var state = new RunState(runId);
         foreach (var e in history)
         {
-            state.Apply(e, ref team);
+            state.Apply(e);
         }
 
         return state;
     }
 
-    private void Apply(SessionEvent e, ref Guid? team)
+    public void Apply(SessionEvent e)
     {
-        switch (e.Data)
+        if (e.Data is SessionTeamChanged changed && QueuedVersion == 0)
         {
-            case SessionTeamChanged changed when QueuedVersion == 0:
-                team = changed.TeamId;
-                break;
-            case RunQueued q when q.RunId == RunId:
+            _sessionTeam = changed.TeamId;
+        }
+
+        if (e.Data is not IRunEvent run || run.RunId != RunId)
+        {
+            return;
+        }
+
+        Status = RunHistory.Next(Status, run);
+        switch (run)
+        {
+            case RunQueued q:
                 QueuedVersion = e.Version;
                 OwnerId = q.OwnerId ?? "";
                 Limits = q.Limits;
-                TeamId = team;
+                TeamId = _sessionTeam;
                 break;
-            case RunStarted s when s.RunId == RunId:
+            case RunStarted s:
                 Started = true;
                 TeamSnapshot ??= s.TeamSnapshot;
                 _segmentStart ??= s.At;
                 break;
-            case RunResumed r when r.RunId == RunId:
+            case RunResumed r:
                 _segmentStart = r.At;
                 break;
-            case RunPaused p when p.RunId == RunId:
+            case RunPaused p:
                 if (_segmentStart is { } start)
                 {
                     _activeBefore += p.At - start;
@@ -108,57 +115,44 @@ internal sealed class RunState
 
                 _segmentStart = null;
                 break;
-            case AgentMessageCompleted m when m.RunId == RunId:
+            case AgentMessageCompleted m:
                 Turns++;
-                Count(m.Usage, m.Cost);
+                Usage = Usage.Add(m.Usage, m.Cost);
                 LastSpeaker = m.Agent;
                 HandoffTo = null;
                 LastMessageCalledTools = false;
                 LastAnswer = m;
-                var key = m.Agent + "\n" + m.Text.Trim();
                 if (m.Text.Trim().Length > 0)
                 {
-                    _messages[key] = _messages.GetValueOrDefault(key) + 1;
+                    Count(_messages, m.Agent + "\n" + m.Text.Trim());
                 }
 
                 break;
-            case SpeakerSelected s when s.RunId == RunId:
-                Count(s.Usage, s.Cost);
+            case SpeakerSelected s:
+                Usage = Usage.Add(s.Usage, s.Cost);
                 break;
-            case ToolCallRequested call when call.RunId == RunId:
+            case ToolCallRequested call:
                 _pending.Add(call);
                 LastMessageCalledTools = true;
                 LastAnswer = null;
-                var callKey = CallKey(call.Tool, call.Arguments);
-                _calls[callKey] = _calls.GetValueOrDefault(callKey) + 1;
+                Count(_calls, CallKey(call.Tool, call.Arguments));
                 break;
-            case ToolCallCompleted done when done.RunId == RunId:
+            case ToolCallCompleted done:
                 _pending.RemoveAll(p => p.CallId == done.CallId);
                 if (done.Outcome == ToolOutcome.Rejected)
                 {
                     Rejections++;
                 }
-                else if (done.Tool.StartsWith(Contracts.ToolNames.TransferPrefix, StringComparison.Ordinal))
+                else if (done.Tool.StartsWith(ToolNames.TransferPrefix, StringComparison.Ordinal))
                 {
-                    HandoffTo = done.Tool[Contracts.ToolNames.TransferPrefix.Length..];
+                    HandoffTo = done.Tool[ToolNames.TransferPrefix.Length..];
                 }
 
                 break;
         }
     }
 
-    private void Count(TokenUsage usage, decimal? cost)
-    {
-        Tokens += usage.TotalTokens;
-        if (cost is { } known)
-        {
-            KnownCost += known;
-        }
-        else if (usage.TotalTokens > 0)
-        {
-            HasUnpricedUsage = true;
-        }
-    }
+    private static void Count(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
     private static string CallKey(string tool, string arguments) => tool + "\n" + Normalize(arguments);
 

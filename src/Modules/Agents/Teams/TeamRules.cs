@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Conclave.Agents.Contracts;
+using Conclave.Agents.Tools;
 
 namespace Conclave.Agents.Teams;
 
@@ -73,9 +74,9 @@ internal static partial class TeamRules
             var role = Text(agent.Role, $"{field}.role", $"{agentName}'s role", TeamLimits.MaxRoleLength, required: false) ?? "";
             var prompt = Text(agent.SystemPrompt, $"{field}.systemPrompt", $"{agentName}'s system prompt", TeamLimits.MaxSystemPromptLength, required: true, multiline: true)!;
             var tools = (agent.Tools ?? []).Distinct(StringComparer.Ordinal).ToList();
-            if (tools.FirstOrDefault(t => !ToolNames.All.Contains(t)) is { } unknown)
+            if (tools.FirstOrDefault(t => !ToolRegistry.Names.Contains(t)) is { } unknown)
             {
-                Fail($"{field}.tools", $"{agentName} has an unknown tool \"{Shorten(unknown)}\"; the tools are {string.Join(", ", ToolNames.All)}.");
+                Fail($"{field}.tools", $"{agentName} has an unknown tool \"{Shorten(unknown)}\"; the tools are {string.Join(", ", ToolRegistry.Names)}.");
             }
             if (agent.ProviderId is { } providerId && !ownerProviders.Contains(providerId))
             {

@@ -1,4 +1,6 @@
 using Conclave.Agents.Contracts;
+using Conclave.Agents.Tools;
+using Conclave.Sandbox.Contracts;
 
 namespace Conclave.Agents.Teams;
 
@@ -23,7 +25,7 @@ internal static class TeamTemplates
                 "A helpful generalist",
                 "You are Assistant, a helpful AI agent in Conclave. Answer clearly; use Markdown (tables, code blocks) where it helps. " +
                 "Use your tools when computing or reading the user's files would give a better answer than guessing.",
-                ToolNames.All,
+                ToolRegistry.Names,
                 Color: "#4f46e5"),
         ],
         Selection = SpeakerSelection.RoundRobin,
@@ -50,7 +52,7 @@ internal static class TeamTemplates
                 "Writes and runs Python in the sandbox to carry out the plan",
                 "You are Coder. Carry out Planner's latest plan by running Python with your tools; inspect the results and fix errors " +
                 "until the step works. Then summarise what you did and the results for Critic, with the key numbers and file names.",
-                ToolNames.All,
+                ToolRegistry.Names,
                 Color: "#16a34a"),
             new AgentDefinition(
                 "Critic",
@@ -58,7 +60,7 @@ internal static class TeamTemplates
                 "You are Critic. Check Coder's result against the user's task: is it correct, complete and clearly presented? " +
                 "If it is, answer with a brief summary for the user and end with the word APPROVE. If not, say precisely what must be fixed " +
                 "(do not write APPROVE).",
-                [ToolNames.ListFiles, ToolNames.ReadFile],
+                [SandboxToolCatalog.ListFiles.Name, SandboxToolCatalog.ReadFile.Name],
                 Color: "#dc2626"),
         ],
         Selection = SpeakerSelection.RoundRobin,
@@ -79,7 +81,7 @@ internal static class TeamTemplates
                 "You are Researcher. Answer the user's question from the material in the session's workspace: list the files, read " +
                 "what is relevant, analyse with Python when numbers are involved, and cite the file (and line or section) behind each claim. " +
                 "Say plainly when the material does not answer the question.",
-                ToolNames.All,
+                ToolRegistry.Names,
                 Color: "#9333ea"),
         ],
         Selection = SpeakerSelection.RoundRobin,

@@ -12,18 +12,26 @@ internal sealed record ToolAnswer(string Text, ToolOutcome Outcome, IReadOnlyLis
 }
 
 /// <summary>
-/// The tools agents can have, as Semantic Kernel functions: the sandbox's (run_python and the
-/// workspace files) and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>. One toolbox per agent and
-/// session, holding exactly the agent's tools.
+/// The tools agents can have, as Semantic Kernel functions built from each tool's one description
+/// (<see cref="SandboxToolCatalog"/>): the sandbox's and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>.
+/// One toolbox per agent and session, holding exactly the agent's tools.
 /// </summary>
-internal sealed class ToolRegistry(ISandboxTools sandbox)
+internal sealed class ToolRegistry(ISandboxTools sandbox) : IAgentTools
 {
+    /// <summary>The tools an agent can be given, in catalogue order.</summary>
+    public static IReadOnlyList<SandboxTool> Catalog => SandboxToolCatalog.Tools;
+
+    public static IReadOnlyList<string> Names { get; } = [.. Catalog.Select(t => t.Name)];
+
+    public IReadOnlyList<AgentTool> Available { get; } = [.. Catalog.Select(t => new AgentTool(t.Name, t.Description))];
+
     public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent)
     {
         var functions = new List<KernelFunction>();
         foreach (var name in agent.Tools.Distinct(StringComparer.Ordinal))
         {
-            functions.Add(SandboxFunction(sessionId, name));
+            var tool = Catalog.FirstOrDefault(t => t.Name == name) ?? throw new InvalidOperationException($"'{name}' is not a sandbox tool.");
+            functions.Add(SandboxFunction(sessionId, tool));
         }
 
         if (team.Selection == SpeakerSelection.Handoff)
@@ -37,34 +45,22 @@ internal sealed class ToolRegistry(ISandboxTools sandbox)
         return new AgentToolbox(functions);
     }
 
-    private KernelFunction SandboxFunction(Guid sessionId, string name)
-    {
-        var spec = SandboxToolCatalog.Tools.FirstOrDefault(t => t.Name == name)
-            ?? throw new InvalidOperationException($"'{name}' is not a sandbox tool.");
-        Delegate body = name switch
-        {
-            ToolNames.RunPython => async (string code, CancellationToken ct) =>
+    private KernelFunction SandboxFunction(Guid sessionId, SandboxTool tool) =>
+        KernelFunctionFactory.CreateFromMethod(
+            async (KernelArguments arguments, CancellationToken ct) =>
             {
-                var answer = await sandbox.RunPythonWithOutputsAsync(sessionId, code, ct);
+                var byName = tool.Parameters.ToDictionary(p => p.Name, p => arguments[p.Name] as string ?? "");
+                var answer = await tool.Call(sandbox, sessionId, byName, ct);
                 return new ToolAnswer(answer.Text, answer.Failed ? ToolOutcome.Error : ToolOutcome.Ok, answer.Images);
             },
-            ToolNames.ListFiles => async (CancellationToken ct) => FromText(await sandbox.ListFilesAsync(sessionId, ct)),
-            ToolNames.ReadFile => async (string path, CancellationToken ct) => FromText(await sandbox.ReadFileAsync(sessionId, path, ct)),
-            ToolNames.WriteFile => async (string path, string content, CancellationToken ct) =>
-                FromText(await sandbox.WriteFileAsync(sessionId, path, content, ct)),
-            _ => throw new InvalidOperationException($"'{name}' has no implementation."),
-        };
-        return KernelFunctionFactory.CreateFromMethod(
-            body,
-            name,
-            spec.Description,
-            spec.Parameters.Select(p => new KernelParameterMetadata(p.Name)
+            tool.Name,
+            tool.Description,
+            tool.Parameters.Select(p => new KernelParameterMetadata(p.Name)
             {
                 Description = p.Description,
                 ParameterType = typeof(string),
                 IsRequired = true,
             }));
-    }
 
     private static KernelFunction TransferFunction(AgentDefinition to) =>
         KernelFunctionFactory.CreateFromMethod(
@@ -72,8 +68,4 @@ internal sealed class ToolRegistry(ISandboxTools sandbox)
             ToolNames.TransferPrefix + to.Name,
             $"Hand the conversation over to {to.Name} ({to.Role}).",
             []);
-
-    /// <summary>The sandbox tools answer mistakes as text starting with "error:"; they are the agent's to fix.</summary>
-    private static ToolAnswer FromText(string text) =>
-        new(text, text.StartsWith("error:", StringComparison.Ordinal) ? ToolOutcome.Error : ToolOutcome.Ok, []);
 }

@@ -1,27 +1,32 @@
 namespace Conclave.Sessions.Contracts;
 
 /// <summary>
-/// Reads a session's history as a conversation: what an edit superseded, which message is the last
-/// one, which runs are still going. One reading for the orchestrator, the use cases and the UI.
+/// Reads a session's history as a conversation: what an edit superseded and which message is the
+/// last one. One reading for the orchestrator, the use cases and the UI.
 /// </summary>
 public static class Conversation
 {
-    /// <summary>The versions an edit took out of the conversation (kept in the log, shown as superseded).</summary>
+    /// <summary>
+    /// The supersede rule: an edit (at <paramref name="editVersion"/>) takes every conversation event
+    /// from the message it replaced (<see cref="UserMessageEdited.SupersededFromVersion"/>) up to itself
+    /// out of the conversation. They stay in the log, shown as superseded.
+    /// </summary>
+    public static bool Supersedes(UserMessageEdited edit, long editVersion, SessionEvent e) =>
+        e.Version >= edit.SupersededFromVersion && e.Version < editVersion && IsConversation(e.Data);
+
+    /// <summary>The versions the edits in <paramref name="history"/> took out of the conversation.</summary>
     public static IReadOnlySet<long> SupersededVersions(IReadOnlyList<SessionEvent> history)
     {
-        // Each edit supersedes [its SupersededFromVersion, its own version): collect the ranges, then one pass.
-        var ranges = history.Where(e => e.Data is UserMessageEdited)
-            .Select(e => (From: ((UserMessageEdited)e.Data).SupersededFromVersion, To: e.Version))
-            .ToList();
+        var edits = history.Where(e => e.Data is UserMessageEdited).Select(e => (Edit: (UserMessageEdited)e.Data, e.Version)).ToList();
         var superseded = new HashSet<long>();
-        if (ranges.Count == 0)
+        if (edits.Count == 0)
         {
             return superseded;
         }
 
         foreach (var e in history)
         {
-            if (IsConversation(e.Data) && ranges.Any(r => e.Version >= r.From && e.Version < r.To))
+            if (edits.Any(edit => Supersedes(edit.Edit, edit.Version, e)))
             {
                 superseded.Add(e.Version);
             }
@@ -33,51 +38,26 @@ public static class Conversation
     /// <summary>The last user message still in the conversation (posted or edited), or null.</summary>
     public static UserMessage? LastUserMessage(IReadOnlyList<SessionEvent> history)
     {
-        for (var i = history.Count - 1; i >= 0; i--)
-        {
-            switch (history[i].Data)
-            {
-                case UserMessagePosted posted:
-                    return new UserMessage(posted.MessageId, history[i].Version, posted.Text);
-                case UserMessageEdited edited:
-                    return new UserMessage(edited.MessageId, history[i].Version, edited.Text);
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Runs queued and not yet ended, oldest first.</summary>
-    public static IReadOnlyList<Guid> ActiveRuns(IReadOnlyList<SessionEvent> history)
-    {
-        var active = new List<Guid>();
+        UserMessage? last = null;
         foreach (var e in history)
         {
-            switch (e.Data)
-            {
-                case RunQueued q:
-                    active.Add(q.RunId);
-                    break;
-                case RunCompleted c:
-                    active.Remove(c.RunId);
-                    break;
-                case RunFailed f:
-                    active.Remove(f.RunId);
-                    break;
-                case RunCancelled x:
-                    active.Remove(x.RunId);
-                    break;
-            }
+            last = Track(last, e);
         }
 
-        return active;
+        return last;
     }
+
+    /// <summary>The last user message after one more event (a posted or edited message replaces it).</summary>
+    public static UserMessage? Track(UserMessage? last, SessionEvent e) => e.Data switch
+    {
+        UserMessagePosted posted => new UserMessage(posted.MessageId, e.Version, posted.Text),
+        UserMessageEdited edited => new UserMessage(edited.MessageId, e.Version, edited.Text),
+        _ => last,
+    };
 
     /// <summary>Events that are part of the conversation (and can be superseded by an edit).</summary>
     public static bool IsConversation(object data) =>
-        data is UserMessagePosted or UserMessageEdited or AgentMessageCompleted or ToolCallRequested or ToolCallCompleted
-            or SpeakerSelected or RunQueued or RunStarted or RunCompleted or RunFailed or RunCancelled
-            or RunPauseRequested or RunPaused or RunResumed or RunRequeued;
+        data is UserMessagePosted or UserMessageEdited or IRunEvent;
 }
 
 public sealed record UserMessage(Guid MessageId, long Version, string Text);

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Conclave.Sessions.Contracts;
 
 /// <summary>One run's read model (a Marten projection): status, team, usage and cost so far.</summary>
@@ -28,10 +30,18 @@ public sealed record RunSummary
 
     /// <summary>Model calls without a price: when above 0, <see cref="Cost"/> is a lower bound.</summary>
     public int UnpricedCalls { get; init; }
+
+    /// <summary>The usage fields above as one tally (not stored: they are its storage).</summary>
+    [JsonIgnore]
+    public UsageTally Usage => new(PromptTokens, CompletionTokens, Cost, UnpricedCalls);
 }
 
 /// <summary>A user's usage over a period, summed from the runs' read models.</summary>
 public sealed record UsageTotals(int Runs, long PromptTokens, long CompletionTokens, decimal Cost, int UnpricedCalls)
 {
     public long TotalTokens => PromptTokens + CompletionTokens;
+
+    /// <summary>The usage fields as one tally (not serialized: they are its wire form).</summary>
+    [JsonIgnore]
+    public UsageTally Usage => new(PromptTokens, CompletionTokens, Cost, UnpricedCalls);
 }

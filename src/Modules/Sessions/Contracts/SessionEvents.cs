@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Conclave.Sessions.Contracts;
 
 // The events of a session stream: everything a user sees in the timeline is one of these.
@@ -27,7 +29,7 @@ public sealed record UserMessageEdited(
     DateTimeOffset At) : ITimelineEvent;
 
 /// <param name="Limits">Overrides of the team's limits for this run.</param>
-public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, string? OwnerId = null, RunOverrides? Limits = null) : ITimelineEvent;
+public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, string? OwnerId = null, RunOverrides? Limits = null) : IRunEvent;
 
 /// <summary>Overrides of a team's limits for one run (null keeps the team's).</summary>
 public sealed record RunOverrides(int? MaxTurns = null, long? MaxTokens = null, decimal? MaxCost = null, TimeSpan? MaxDuration = null);
@@ -35,7 +37,7 @@ public sealed record RunOverrides(int? MaxTurns = null, long? MaxTokens = null, 
 /// <summary>A node started (or, after a pause or a lost node, went on with) the run.</summary>
 /// <param name="Team">The team's name, for display.</param>
 /// <param name="TeamSnapshot">On the first start: the team's definition (JSON, owned by the Agents module), so a resumed run keeps its team.</param>
-public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At, string? Team = null, string? TeamSnapshot = null) : ITimelineEvent;
+public sealed record RunStarted(Guid RunId, string NodeId, DateTimeOffset At, string? Team = null, string? TeamSnapshot = null) : IRunEvent;
 
 /// <param name="Cost">US dollars, from the provider's prices; null when a price is not configured (unknown, not zero).</param>
 public sealed record AgentMessageCompleted(
@@ -47,17 +49,17 @@ public sealed record AgentMessageCompleted(
     TokenUsage Usage,
     DateTimeOffset At,
     decimal? Cost = null,
-    string? Provider = null) : ITimelineEvent;
+    string? Provider = null) : IRunEvent;
 
 /// <summary>The model chose the next speaker (model-selected teams); recorded for its usage and cost.</summary>
-public sealed record SpeakerSelected(Guid RunId, string Agent, string Model, TokenUsage Usage, DateTimeOffset At, decimal? Cost = null) : ITimelineEvent;
+public sealed record SpeakerSelected(Guid RunId, string Agent, string Model, TokenUsage Usage, DateTimeOffset At, decimal? Cost = null) : IRunEvent;
 
 /// <summary>An agent asked for a tool; part of the same step as the message that asked.</summary>
 /// <param name="CallId">The provider's tool call id, unique in the run.</param>
 /// <param name="Arguments">The arguments as the model sent them (JSON, possibly malformed); only a preview when <paramref name="ArgumentsCut"/>.</param>
 /// <param name="ArgumentsCut">The arguments were over the Host's limit: the call is answered with a correction, never run.</param>
 public sealed record ToolCallRequested(
-    Guid RunId, string CallId, Guid MessageId, string Agent, string Tool, string Arguments, DateTimeOffset At, bool ArgumentsCut = false) : ITimelineEvent;
+    Guid RunId, string CallId, Guid MessageId, string Agent, string Tool, string Arguments, DateTimeOffset At, bool ArgumentsCut = false) : IRunEvent;
 
 /// <param name="Output">What the agent is told (plain text).</param>
 /// <param name="Images">Workspace-relative paths of images the tool produced.</param>
@@ -70,7 +72,7 @@ public sealed record ToolCallCompleted(
     ToolOutcome Outcome,
     IReadOnlyList<string> Images,
     TimeSpan Duration,
-    DateTimeOffset At) : ITimelineEvent;
+    DateTimeOffset At) : IRunEvent;
 
 public enum ToolOutcome
 {
@@ -84,19 +86,27 @@ public enum ToolOutcome
     Rejected,
 }
 
-public sealed record RunCompleted(Guid RunId, DateTimeOffset At, string? Reason = null) : ITimelineEvent;
+public sealed record RunCompleted(Guid RunId, DateTimeOffset At, string? Reason = null) : IRunEnded
+{
+    [JsonIgnore]
+    public RunStatus Status => RunStatus.Completed;
+}
 
-public sealed record RunFailed(Guid RunId, string Reason, bool Orphaned, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunFailed(Guid RunId, string Reason, bool Orphaned, DateTimeOffset At) : IRunEnded
+{
+    [JsonIgnore]
+    public RunStatus Status => RunStatus.Failed;
+}
 
 /// <summary>The user asked to pause; the run pauses at its next step boundary.</summary>
-public sealed record RunPauseRequested(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunPauseRequested(Guid RunId, DateTimeOffset At) : IRunEvent;
 
-public sealed record RunPaused(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunPaused(Guid RunId, DateTimeOffset At) : IRunEvent;
 
-public sealed record RunResumed(Guid RunId, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunResumed(Guid RunId, DateTimeOffset At) : IRunEvent;
 
 /// <summary>The reaper found the run's lease stale (its node died) and queued it again.</summary>
-public sealed record RunRequeued(Guid RunId, int Attempt, string Reason, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunRequeued(Guid RunId, int Attempt, string Reason, DateTimeOffset At) : IRunEvent;
 
 /// <param name="Estimated">True when the provider reported no usage and the counts are estimated from the text.</param>
 public sealed record TokenUsage(int PromptTokens, int CompletionTokens, bool Estimated = false)
@@ -106,4 +116,8 @@ public sealed record TokenUsage(int PromptTokens, int CompletionTokens, bool Est
     public int TotalTokens => PromptTokens + CompletionTokens;
 }
 
-public sealed record RunCancelled(Guid RunId, string Reason, DateTimeOffset At) : ITimelineEvent;
+public sealed record RunCancelled(Guid RunId, string Reason, DateTimeOffset At) : IRunEnded
+{
+    [JsonIgnore]
+    public RunStatus Status => RunStatus.Cancelled;
+}

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Conclave.Sessions.Contracts;
 
 /// <summary>The session list's read model (a Marten projection of the session stream).</summary>
@@ -17,8 +19,15 @@ public sealed record SessionSummary
     /// <summary>US dollars of the messages whose price was known; see <see cref="UnpricedMessages"/>.</summary>
     public decimal Cost { get; init; }
 
-    /// <summary>Messages whose cost is unknown (their provider has no price): when above 0, <see cref="Cost"/> is a lower bound.</summary>
+    /// <summary>
+    /// Model calls (agent messages and speaker selections) whose cost is unknown, their provider having no
+    /// price: when above 0, <see cref="Cost"/> is a lower bound. Stored and served under its first name.
+    /// </summary>
     public int UnpricedMessages { get; init; }
+
+    /// <summary>The usage fields as one tally (not stored: they are its storage).</summary>
+    [JsonIgnore]
+    public UsageTally Usage => new(PromptTokens, CompletionTokens, Cost, UnpricedMessages);
 
     /// <summary>The team for the next runs; null means the default (the built-in Assistant).</summary>
     public Guid? TeamId { get; init; }

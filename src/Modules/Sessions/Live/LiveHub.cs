@@ -102,14 +102,8 @@ internal sealed class LiveHub : ITokenStream
             case AgentMessageCompleted completed:
                 topic.Partials.Remove(completed.MessageId);
                 break;
-            case RunCompleted or RunFailed or RunCancelled:
-                var runId = data switch
-                {
-                    RunCompleted c => c.RunId,
-                    RunFailed f => f.RunId,
-                    _ => ((RunCancelled)data).RunId,
-                };
-                foreach (var id in topic.Partials.Values.Where(p => p.RunId == runId).Select(p => p.MessageId).ToList())
+            case IRunEnded ended:
+                foreach (var id in topic.Partials.Values.Where(p => p.RunId == ended.RunId).Select(p => p.MessageId).ToList())
                 {
                     topic.Partials.Remove(id);
                 }

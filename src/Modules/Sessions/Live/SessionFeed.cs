@@ -75,14 +75,8 @@ internal sealed class SessionFeed(LiveHub hub, SessionLog log) : ISessionFeed
             case AgentMessageCompleted completed:
                 finished.Add(completed.MessageId);
                 break;
-            case RunCompleted completed:
-                finished.Add(completed.RunId);
-                break;
-            case RunFailed failed:
-                finished.Add(failed.RunId);
-                break;
-            case RunCancelled cancelled:
-                finished.Add(cancelled.RunId);
+            case IRunEnded ended:
+                finished.Add(ended.RunId);
                 break;
         }
     }

@@ -33,12 +33,6 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
         $"select version, type, data from {SessionsModule.Schema}.mt_events " +
         "where stream_id = $1 and type = any($2) and data ->> 'RunId' = $3 order by version";
 
-    private static readonly string[] LifecycleTypes =
-    [
-        nameof(RunQueued), nameof(RunStarted), nameof(RunRequeued), nameof(RunPauseRequested), nameof(RunPaused),
-        nameof(RunResumed), nameof(RunCompleted), nameof(RunFailed), nameof(RunCancelled),
-    ];
-
     /// <summary>
     /// Everything after <paramref name="afterVersion"/>, read page by page but returned whole: for
     /// the run orchestrator, which needs the conversation (see the bound stated where it reads it).
@@ -117,7 +111,7 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
         await connection.OpenAsync(cancellationToken);
         await using var command = new Npgsql.NpgsqlCommand(RunLifecycleSql, connection)
         {
-            Parameters = { new() { Value = sessionId }, new() { Value = LifecycleTypes }, new() { Value = runId.ToString() } },
+            Parameters = { new() { Value = sessionId }, new() { Value = SessionEventTypes.RunLifecycle }, new() { Value = runId.ToString() } },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<SessionEvent>();
@@ -131,17 +125,18 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
 
     public async Task<long> AppendAsync(Guid sessionId, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        var committed = await stream.AppendAsync(sessionId, events, cancellationToken);
+        var committed = await stream.AppendAsync(sessionId, Decision.Append(events), cancellationToken);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
 
     public async Task<long> AppendToRunAsync(Guid sessionId, Guid runId, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        var committed = await stream.AppendAsync(sessionId, events, cancellationToken, whileRunActive: runId);
+        var committed = await stream.AppendAsync(sessionId, Decision.Append(events), cancellationToken, whileRunActive: runId);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
 
-    private static SessionEvent Deserialize(Guid sessionId, long version, string name, string json)
+    /// <summary>One stored event, read into its contract type by its stored type name.</summary>
+    internal static SessionEvent Deserialize(Guid sessionId, long version, string name, string json)
     {
         if (!SessionEventTypes.ByName.TryGetValue(name, out var type))
         {

@@ -6,13 +6,14 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Wolverine.Marten;
 
 namespace Conclave.Sessions.Log;
 
 /// <summary>
 /// The only writer of session streams. Appends with an expected version (so versions are known
-/// before commit and a concurrent writer on another node is detected), then hands the committed
-/// events to the live hub.
+/// before commit and a concurrent writer on another node is detected), sends a decision's messages
+/// through the transactional outbox with its events, then hands the committed events to the live hub.
 /// </summary>
 internal sealed class SessionStream(
     IDocumentStore store,
@@ -31,18 +32,18 @@ internal sealed class SessionStream(
     private readonly ConcurrentDictionary<Guid, long> _runActiveAt = new();
 
     /// <summary>
-    /// Appends <paramref name="events"/> to an existing stream, or starts it when
-    /// <paramref name="start"/> is set. <paramref name="enlist"/> runs inside the transaction (to
-    /// publish messages through the outbox) on every attempt, in a fresh scope.
+    /// Appends the decision's events to an existing stream, or starts it when <paramref name="start"/>
+    /// is set, and sends its messages through the outbox in the same transaction.
+    /// <paramref name="whileRunActive"/>: only while that run has not ended (else <see cref="RunAlreadyEndedException"/>).
     /// </summary>
     public async Task<IReadOnlyList<SessionEvent>> AppendAsync(
         Guid sessionId,
-        IReadOnlyList<object> events,
+        Decision decision,
         CancellationToken cancellationToken,
         bool start = false,
-        Func<IDocumentSession, IServiceProvider, Task>? enlist = null,
         Guid? whileRunActive = null)
     {
+        var events = decision.Events;
         if (events.Count == 0)
         {
             return [];
@@ -73,9 +74,9 @@ internal sealed class SessionStream(
                 session.Events.Append(sessionId, current + events.Count, events);
             }
 
-            if (enlist is not null)
+            if (decision.Messages.Count > 0)
             {
-                await enlist(session, scope.ServiceProvider);
+                await EnrollAsync(session, scope.ServiceProvider, decision.Messages);
             }
 
             try
@@ -92,7 +93,7 @@ internal sealed class SessionStream(
             _knownVersions[sessionId] = current + events.Count;
             if (whileRunActive is { } active)
             {
-                if (events.Any(e => e is RunCompleted or RunFailed or RunCancelled))
+                if (events.Any(e => e is IRunEnded))
                 {
                     _runActiveAt.TryRemove(active, out long _);
                 }
@@ -110,6 +111,17 @@ internal sealed class SessionStream(
         }
     }
 
+    /// <summary>The messages commit with the events or not at all (transactional outbox); enrolled afresh on every attempt.</summary>
+    private static async Task EnrollAsync(IDocumentSession session, IServiceProvider services, IReadOnlyList<object> messages)
+    {
+        var outbox = services.GetRequiredService<IMartenOutbox>();
+        outbox.Enroll(session);
+        foreach (var message in messages)
+        {
+            await outbox.SendAsync(message);
+        }
+    }
+
     private async Task<long> CurrentVersionAsync(IDocumentSession session, Guid sessionId, CancellationToken cancellationToken)
     {
         if (_knownVersions.TryGetValue(sessionId, out var known))
@@ -124,7 +136,7 @@ internal sealed class SessionStream(
 
     private static readonly string RunEndedSql =
         $"select exists (select 1 from {SessionsModule.Schema}.mt_events where stream_id = ? " +
-        "and type in ('RunCompleted', 'RunFailed', 'RunCancelled') and data ->> 'RunId' = ?)";
+        $"and type in ({string.Join(", ", SessionEventTypes.RunEnded.Select(t => $"'{t}'"))}) and data ->> 'RunId' = ?)";
 
     /// <summary>
     /// Under the stream lock, and again on every retry after another writer moved the stream on,

@@ -1,11 +1,9 @@
 using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Log;
 using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Wolverine.Marten;
 
 namespace Conclave.Sessions.Runs;
 
@@ -69,7 +67,7 @@ internal sealed class RunReaper(
 
         var history = await log.ReadRunLifecycleAsync(lease.SessionId, lease.Id, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
-        if (status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Pausing))
+        if (!status.IsGoing())
         {
             // Ended or paused after its node wrote the last step: nothing runs, nothing to hand on.
             session.Delete(lease);
@@ -101,7 +99,7 @@ internal sealed class RunReaper(
         {
             var reason = $"The run was orphaned: the node executing it stopped responding {options.Value.MaxAttempts + 1} times. Post the message again to retry.";
             logger.LogWarning("Run {RunId} of session {SessionId} failed as orphaned after {Attempts} attempts", lease.Id, lease.SessionId, lease.Attempts);
-            await stream.AppendAsync(lease.SessionId, [new RunFailed(lease.Id, reason, true, now)], cancellationToken, whileRunActive: lease.Id);
+            await stream.AppendAsync(lease.SessionId, Decision.Append(new RunFailed(lease.Id, reason, true, now)), cancellationToken, whileRunActive: lease.Id);
             return true;
         }
 
@@ -109,17 +107,10 @@ internal sealed class RunReaper(
         logger.LogWarning(
             "Run {RunId} of session {SessionId} lost its node {NodeId}; queued again (attempt {Attempt})",
             lease.Id, lease.SessionId, previousNode ?? "(none)", lease.Attempts);
-        await stream.AppendAsync(
-            lease.SessionId,
-            [new RunRequeued(lease.Id, lease.Attempts, "The node executing the run stopped responding; the run continues from its last step.", now)],
-            cancellationToken,
-            enlist: async (s, services) =>
-            {
-                var outbox = services.GetRequiredService<IMartenOutbox>();
-                outbox.Enroll(s);
-                await outbox.SendAsync(new RunRequested(lease.SessionId, lease.Id, ownerId));
-            },
-            whileRunActive: lease.Id);
+        var requeue = Decision
+            .Append(new RunRequeued(lease.Id, lease.Attempts, "The node executing the run stopped responding; the run continues from its last step.", now))
+            .Send(new RunRequested(lease.SessionId, lease.Id, ownerId));
+        await stream.AppendAsync(lease.SessionId, requeue, cancellationToken, whileRunActive: lease.Id);
         return true;
     }
 

@@ -4,7 +4,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 
-namespace Conclave.Sessions.Log;
+namespace Conclave.Sessions.Runs;
 
 /// <summary>Keeps one <see cref="RunSummary"/> per run, inline with each append, by patching (no load per step).</summary>
 internal sealed partial class RunSummaryProjection : EventProjection
@@ -38,34 +38,28 @@ internal sealed partial class RunSummaryProjection : EventProjection
     public void Project(IEvent<ToolCallCompleted> e, IDocumentOperations ops) =>
         ops.Patch<RunSummary>(e.Data.RunId).Increment(r => r.ToolCalls);
 
-    public void Project(IEvent<RunCompleted> e, IDocumentOperations ops) =>
-        End(ops, e.Data.RunId, RunStatus.Completed, e.Data.At, e.Data.Reason);
-
-    public void Project(IEvent<RunFailed> e, IDocumentOperations ops) =>
-        End(ops, e.Data.RunId, RunStatus.Failed, e.Data.At, e.Data.Reason);
-
-    public void Project(IEvent<RunCancelled> e, IDocumentOperations ops) =>
-        End(ops, e.Data.RunId, RunStatus.Cancelled, e.Data.At, e.Data.Reason);
-
-    private static void End(IDocumentOperations ops, Guid runId, RunStatus status, DateTimeOffset at, string? reason)
+    public void Project(IEvent<IRunEnded> e, IDocumentOperations ops)
     {
-        var patch = ops.Patch<RunSummary>(runId).Set(r => r.Status, status).Set(r => r.EndedAt, at).Set(r => r.Active, false);
-        if (reason is not null)
+        var patch = ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, e.Data.Status).Set(r => r.EndedAt, e.Data.At).Set(r => r.Active, false);
+        if (e.Data.Reason is { } reason)
         {
             patch.Set(r => r.Reason, reason);
         }
     }
 
+    /// <summary>Adds one model call to the run's usage, by the <see cref="UsageTally"/> rule.</summary>
     private static void Usage(IPatchExpression<RunSummary> patch, TokenUsage usage, decimal? cost)
     {
-        patch.Increment(r => r.PromptTokens, usage.PromptTokens).Increment(r => r.CompletionTokens, usage.CompletionTokens);
-        if (cost is { } known)
+        var call = UsageTally.Of(usage, cost);
+        patch.Increment(r => r.PromptTokens, call.PromptTokens).Increment(r => r.CompletionTokens, call.CompletionTokens);
+        if (call.KnownCost != 0)
         {
-            patch.Increment(r => r.Cost, known);
+            patch.Increment(r => r.Cost, call.KnownCost);
         }
-        else if (usage.TotalTokens > 0)
+
+        if (call.UnpricedCalls != 0)
         {
-            patch.Increment(r => r.UnpricedCalls);
+            patch.Increment(r => r.UnpricedCalls, call.UnpricedCalls);
         }
     }
 }

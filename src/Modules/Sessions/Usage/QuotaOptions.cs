@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Conclave.Sessions.Runs;
+namespace Conclave.Sessions.Usage;
 
 /// <summary>What one user may use (<c>Conclave:Quotas</c>); checked before a run is queued.</summary>
 public sealed class QuotaOptions

@@ -1,9 +1,8 @@
 using Conclave.Sessions.Contracts;
-using Conclave.Sessions.Log;
 using Marten;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Sessions.Runs;
+namespace Conclave.Sessions.Usage;
 
 /// <summary>A user's own limits, set by an admin (a Marten document keyed by owner id).</summary>
 internal sealed class UserQuota

@@ -4,7 +4,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 
-namespace Conclave.Sessions.Log;
+namespace Conclave.Sessions.Lifecycle;
 
 /// <summary>
 /// Keeps <see cref="SessionSummary"/> in step with the stream, inline with each append. It patches
@@ -56,25 +56,22 @@ internal sealed partial class SessionSummaryProjection : EventProjection
     public void Project(IEvent<AgentMessageCompleted> e, IDocumentOperations ops) =>
         Usage(ops.Patch<SessionSummary>(e.StreamId).Increment(s => s.MessageCount).Set(s => s.UpdatedAt, e.Data.At), e.Data.Usage, e.Data.Cost);
 
+    public void Project(IEvent<IRunEnded> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, e.Data.Status).Set(s => s.UpdatedAt, e.Data.At);
+
+    /// <summary>Adds one model call to the session's usage, by the <see cref="UsageTally"/> rule.</summary>
     private static void Usage(IPatchExpression<SessionSummary> patch, TokenUsage usage, decimal? cost)
     {
-        patch.Increment(s => s.PromptTokens, usage.PromptTokens).Increment(s => s.CompletionTokens, usage.CompletionTokens);
-        if (cost is { } known)
+        var call = UsageTally.Of(usage, cost);
+        patch.Increment(s => s.PromptTokens, call.PromptTokens).Increment(s => s.CompletionTokens, call.CompletionTokens);
+        if (call.KnownCost != 0)
         {
-            patch.Increment(s => s.Cost, known);
+            patch.Increment(s => s.Cost, call.KnownCost);
         }
-        else if (usage.TotalTokens > 0)
+
+        if (call.UnpricedCalls != 0)
         {
-            patch.Increment(s => s.UnpricedMessages);
+            patch.Increment(s => s.UnpricedMessages, call.UnpricedCalls);
         }
     }
-
-    public void Project(IEvent<RunCompleted> e, IDocumentOperations ops) =>
-        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Completed).Set(s => s.UpdatedAt, e.Data.At);
-
-    public void Project(IEvent<RunCancelled> e, IDocumentOperations ops) =>
-        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Cancelled).Set(s => s.UpdatedAt, e.Data.At);
-
-    public void Project(IEvent<RunFailed> e, IDocumentOperations ops) =>
-        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Failed).Set(s => s.UpdatedAt, e.Data.At);
 }

@@ -1,7 +1,7 @@
 using Conclave.Sessions.Contracts;
 using Marten;
 
-namespace Conclave.Sessions.Log;
+namespace Conclave.Sessions.Usage;
 
 /// <summary>
 /// Usage summed from the runs' read models since a time, per owner, in one plain query. Plain SQL

@@ -6,7 +6,7 @@ using System.Text.Json;
 using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Http;
 
-namespace Conclave.Sessions.Api;
+namespace Conclave.Sessions.Live;
 
 /// <summary>
 /// Writes a session feed as server-sent events. Items that are already at hand (a catch-up of

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
-namespace Conclave.Sessions.Api;
+namespace Conclave.Sessions.RunControl;
 
 internal static class RunEndpoints
 {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Conclave.Sessions.Api;
+namespace Conclave.Sessions;
 
 /// <summary>Turns the module's user-fixable errors into ProblemDetails.</summary>
 internal sealed class SessionProblems(IProblemDetailsService problems) : IExceptionHandler

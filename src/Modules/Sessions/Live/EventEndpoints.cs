@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Sessions.Api;
+namespace Conclave.Sessions.Live;
 
 internal static class EventEndpoints
 {

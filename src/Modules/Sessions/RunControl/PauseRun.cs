@@ -1,0 +1,12 @@
+using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Log;
+
+namespace Conclave.Sessions.RunControl;
+
+/// <summary>Pause a run at its next step boundary: <see cref="RunPauseRequested"/> now, <see cref="RunPaused"/> at the boundary.</summary>
+internal sealed record PauseRun(string OwnerId, Guid SessionId, Guid RunId)
+{
+    public Decision Decide(RunStatus status, DateTimeOffset now) => status is RunStatus.Paused or RunStatus.Pausing
+        ? throw new RunStateException(RunId, "The run is already paused or pausing.")
+        : Decision.Append(new RunPauseRequested(RunId, now));
+}
