@@ -26,6 +26,7 @@ internal static class WebExtensions
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddSingleton<MarkdownRenderer>();
+        builder.AddMetricsPort();
         return builder;
     }
 
