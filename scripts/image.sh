@@ -102,25 +102,32 @@ if ! [ -f "$VECTOR_LIB" ] || ! [ -f "$VECTOR_EXT/vector.control" ]; then
 fi
 vector_files=("$VECTOR_LIB" "$VECTOR_EXT/vector.control" "$VECTOR_EXT"/vector--*.sql)
 
+# The version is not an input: a new commit with the same sources gets the same image, tagged anew.
 inputs_hash="$(
   {
-    echo "recipe=$RECIPE base=$base_hash version=$VERSION"
+    echo "recipe=$RECIPE base=$base_hash"
     (cd "$CONCLAVE_ROOT" && sha256sum -- "${sources[@]}")
     sha256sum -- "${vector_files[@]}"
     (cd "$IMAGE_DIR" && sha256sum -- Containerfile entrypoint.sh healthcheck.sh)
   } | sha256sum | cut -c1-16
 )"
 
-if [ "${FORCE:-0}" = 0 ] && podman image exists "$IMAGE"; then
+if [ "${FORCE:-0}" = 0 ]; then
   current="$(podman image inspect --format '{{ index .Labels "conclave.inputs" }}' "$IMAGE" 2>/dev/null || true)"
+  same="$(podman images --filter "label=conclave.inputs=$inputs_hash" --format '{{.ID}}' | head -n1)"
   if [ "$current" = "$inputs_hash" ]; then
     step "$IMAGE is up to date (inputs $inputs_hash, $(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=iec)); nothing to do"
     echo "export CONCLAVE_IMAGE=$IMAGE"
     exit 0
+  elif [ -n "$same" ]; then
+    podman tag "$same" "$IMAGE" "$NAME:latest"
+    step "image ${same:0:12} has the same inputs ($inputs_hash, built as $(podman image inspect --format '{{ index .Labels "org.opencontainers.image.version" }}' "$same")): tagged $IMAGE"
+    echo "export CONCLAVE_IMAGE=$IMAGE"
+    exit 0
   fi
-  step "$IMAGE has inputs '${current:-none}', want $inputs_hash: rebuilding"
+  step "$IMAGE: no image has inputs $inputs_hash${current:+ (it has $current)}: building"
 else
-  step "building $IMAGE (inputs $inputs_hash, ${#sources[@]} source files)"
+  step "building $IMAGE (inputs $inputs_hash, FORCE=$FORCE)"
 fi
 
 # --- base layer: Debian packages --------------------------------------------------------------
@@ -202,7 +209,6 @@ cp "$VECTOR_EXT/vector.control" "$VECTOR_EXT"/vector--*.sql "$context/pgvector/e
 cp "$IMAGE_DIR/Containerfile" "$IMAGE_DIR/entrypoint.sh" "$IMAGE_DIR/healthcheck.sh" "$context/"
 echo "$VERSION" >"$context/VERSION"
 
-previous="$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 step "podman build $IMAGE on $BASE"
 podman build --quiet --pull=never --format docker \
   --build-arg "BASE=$BASE" \
@@ -210,9 +216,15 @@ podman build --quiet --pull=never --format docker \
   --label "org.opencontainers.image.version=$VERSION" \
   -t "$IMAGE" -t "$NAME:latest" "$context" >/dev/null
 rm -rf "$context"
-if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$IMAGE")" ]; then
-  if podman rmi "$previous" >/dev/null 2>&1; then step "removed the previous image ${previous:0:12}"; fi
-fi
+# Earlier development builds (every tag of theirs a dev-* one) are removed; released versions stay.
+current_id="$(podman image inspect --format '{{.Id}}' "$IMAGE")"
+for old in $(podman images --filter label=conclave.inputs --format '{{.ID}}' | sort -u); do
+  [[ "$current_id" == "$old"* ]] && continue
+  tags="$(podman image inspect --format '{{range .RepoTags}}{{.}} {{end}}' "$old")"
+  if [ -n "$tags" ] && ! tr ' ' '\n' <<<"$tags" | grep -v '^$' | grep -qv ':dev-'; then
+    if podman rmi -f "$old" >/dev/null 2>&1; then step "removed an earlier build $old ($tags)"; fi
+  fi
+done
 
 # Smoke test: the pieces are where the entrypoint looks for them.
 if ! out="$(podman run --rm --network=none --entrypoint /bin/sh "$IMAGE" -c \
