@@ -9,9 +9,9 @@ namespace Conclave.Deployment.Tests.Fixtures;
 
 /// <summary>
 /// A user in a browser on the machine Conclave runs on: it registers and signs in through the forms and
-/// calls the API with the sign-in cookie and the page's antiforgery token. Outside Development the
-/// cookies are Secure; browsers keep and send them to http://localhost anyway (a secure context), and
-/// so does this client (HttpClient's cookie container would not).
+/// calls the API with the sign-in cookie and the page's antiforgery token. Some cookies stay Secure
+/// over plain HTTP (the known-browser mark); browsers keep and send them to http://localhost anyway (a
+/// secure context), and so does this client (HttpClient's cookie container would not).
 /// </summary>
 public sealed class BrowserUser : IDisposable
 {

@@ -80,6 +80,8 @@ public sealed class ConclaveContainer : IAsyncDisposable
             "-e", "Conclave__Models__Default__ApiKey=fake-key-for-the-image-tests",
             "-e", $"Conclave__Egress__AllowList__0=127.0.0.1:{_options.ProviderBaseUrl.Port}",
             "-e", "Conclave__Identity__Registration=Open",
+            // Plain http://127.0.0.1, as a person trying the image on their machine (README, Self-hosting).
+            "-e", "Conclave__Identity__AllowHttp=true",
         };
         if (_options.WithWorkspaceOptions)
         {

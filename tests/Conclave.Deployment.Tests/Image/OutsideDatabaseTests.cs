@@ -39,7 +39,7 @@ public sealed class OutsideDatabaseTests(ConclaveImage image, ITestOutputHelper 
         var logs = await container.LogsAsync();
         Assert.Contains("ConnectionStrings__Conclave is set", logs);
         Assert.Contains("Password=***", logs);
-        Assert.DoesNotContain("embedded PostgreSQL", logs);
+        Assert.DoesNotContain("starting the embedded PostgreSQL", logs);
         using var user = new BrowserUser(container.BaseAddress);
         await user.RegisterAsync("outside");
         var session = await user.CreateSessionAsync("outside database");
