@@ -51,6 +51,7 @@ COPY --from=pgvector /out/usr/lib/postgresql/15/lib/vector.so /usr/lib/postgresq
 COPY --from=pgvector /out/usr/share/postgresql/15/extension/ /usr/share/postgresql/15/extension/
 COPY --chmod=0755 deploy/image/entrypoint.sh /usr/local/bin/conclave-entrypoint
 COPY --chmod=0755 deploy/image/healthcheck.sh /usr/local/bin/conclave-healthcheck
+COPY --chmod=0755 scripts/lib.sh scripts/backup.sh scripts/restore.sh /opt/conclave/scripts/
 ARG CONCLAVE_VERSION=dev
 RUN echo "$CONCLAVE_VERSION" >/opt/conclave/VERSION
 COPY --from=app /app/ /opt/conclave/app/

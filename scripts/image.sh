@@ -109,6 +109,7 @@ inputs_hash="$(
     (cd "$CONCLAVE_ROOT" && sha256sum -- "${sources[@]}")
     sha256sum -- "${vector_files[@]}"
     (cd "$IMAGE_DIR" && sha256sum -- Containerfile entrypoint.sh healthcheck.sh)
+    (cd "$CONCLAVE_ROOT/scripts" && sha256sum -- lib.sh backup.sh restore.sh)
   } | sha256sum | cut -c1-16
 )"
 
@@ -207,6 +208,8 @@ step "published ($(du -sh "$context/app" | cut -f1))"
 cp "$VECTOR_LIB" "$context/pgvector/lib/"
 cp "$VECTOR_EXT/vector.control" "$VECTOR_EXT"/vector--*.sql "$context/pgvector/extension/"
 cp "$IMAGE_DIR/Containerfile" "$IMAGE_DIR/entrypoint.sh" "$IMAGE_DIR/healthcheck.sh" "$context/"
+mkdir -p "$context/scripts"
+cp "$CONCLAVE_ROOT/scripts/lib.sh" "$CONCLAVE_ROOT/scripts/backup.sh" "$CONCLAVE_ROOT/scripts/restore.sh" "$context/scripts/"
 echo "$VERSION" >"$context/VERSION"
 
 step "podman build $IMAGE on $BASE"

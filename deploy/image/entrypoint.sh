@@ -150,6 +150,21 @@ WS="$Conclave__Sandbox__WorkspaceRoot"
 HOST_WS="${Conclave__Sandbox__WorkspaceHostRoot:-}"
 mkdir -p "$WS"
 
+# --- restore (once, into a new /data) ---------------------------------------------------------
+# CONCLAVE_RESTORE_FROM names a backup of scripts/backup.sh mounted into the container: restored
+# into the new database and workspace root before Conclave first starts, never over data.
+if [ -n "${CONCLAVE_RESTORE_FROM:-}" ]; then
+  if [ -s "$DATA/restored-from" ]; then
+    log "restore: $DATA was restored from $(cat "$DATA/restored-from") before; starting on it (CONCLAVE_RESTORE_FROM is ignored)"
+  else
+    log "restore: from $CONCLAVE_RESTORE_FROM into the database and $WS"
+    CONCLAVE_DATA=/tmp/conclave-restore /opt/conclave/scripts/restore.sh "$CONCLAVE_RESTORE_FROM" \
+      --database "$ConnectionStrings__Conclave" --workspaces "$WS" 2>&1 | sed 's/^/[entrypoint] /' >&2 ||
+      die "restore from $CONCLAVE_RESTORE_FROM failed (the database must have no tables and $WS must be empty: a new /data)"
+    echo "$CONCLAVE_RESTORE_FROM $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$DATA/restored-from"
+  fi
+fi
+
 # Loop device nodes: the container's /dev has only those it was given. With the device cgroup
 # rule 'b 7:* rmw' and CAP_MKNOD the nodes are made here (the kernel numbers loop devices
 # host-wide: more than the host has now, one per mounted session; CONCLAVE_LOOP_NODES more than

@@ -15,18 +15,26 @@ namespace Conclave.Deployment.Tests.Fixtures;
 /// </summary>
 public sealed class BrowserUser : IDisposable
 {
-    private readonly HttpClient _http;
     private readonly LocalhostCookies _cookies;
+    private HttpClient _http;
     private string? _antiforgery;
 
     public BrowserUser(Uri baseAddress)
     {
         _cookies = new LocalhostCookies { InnerHandler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false } };
-        _http = new HttpClient(_cookies) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        _http = Client(baseAddress);
     }
 
-    /// <summary>The cookies this browser holds (name, value), e.g. to show that a sign-in survives a restart.</summary>
-    public IReadOnlyDictionary<string, string> Cookies => _cookies.Jar;
+    /// <summary>Points the browser, with its cookies, at another address (the same installation restored elsewhere).</summary>
+    public void UseAddress(Uri baseAddress)
+    {
+        _http.Dispose();
+        _http = Client(baseAddress);
+        _antiforgery = null;
+    }
+
+    private HttpClient Client(Uri baseAddress) =>
+        new(_cookies, disposeHandler: false) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>Registers through the form (the first account becomes admin); the browser is signed in after it.</summary>
     public async Task RegisterAsync(string userName)
@@ -108,7 +116,11 @@ public sealed class BrowserUser : IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _cookies.Dispose();
+    }
 
     /// <summary>A browser's cookie jar for one localhost origin: Secure cookies included.</summary>
     private sealed class LocalhostCookies : DelegatingHandler

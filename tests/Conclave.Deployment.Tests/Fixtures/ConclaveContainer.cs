@@ -17,6 +17,9 @@ public sealed record ContainerOptions
 
     /// <summary>The run line a README reader uses: SYS_ADMIN, loop devices, a shared workspace bind. False: a bare `podman run`.</summary>
     public bool WithWorkspaceOptions { get; init; } = true;
+
+    /// <summary>A backup of scripts/backup.sh to restore into the new /data (CONCLAVE_RESTORE_FROM).</summary>
+    public string? RestoreFrom { get; init; }
 }
 
 /// <summary>
@@ -91,6 +94,10 @@ public sealed class ConclaveContainer : IAsyncDisposable
                 "--cap-add", "SYS_ADMIN", "--cap-add", "MKNOD",
                 "--device", "/dev/loop-control", "--device-cgroup-rule", "b 7:* rmw",
             ]);
+        }
+        if (_options.RestoreFrom is { } backup)
+        {
+            arguments.AddRange(["-v", $"{backup}:/restore:ro", "-e", "CONCLAVE_RESTORE_FROM=/restore"]);
         }
         if (_options.ConnectionString is { } connectionString)
         {
