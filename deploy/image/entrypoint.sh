@@ -35,6 +35,9 @@ if [ "$is_root" = 1 ] && ! { has_cap $CAP_SETUID && has_cap $CAP_SETGID && has_c
   die "root without CAP_SETUID, CAP_SETGID or CAP_CHOWN: the entrypoint runs PostgreSQL and Conclave as other users (do not --cap-drop ALL; drop nothing or add those back)"
 fi
 
+# Not root (--user): PostgreSQL cannot use the postgres user's socket folder.
+[ "$is_root" = 1 ] || PG_SOCKET_DIR=/tmp/conclave-postgres
+
 # as_user USER CMD...: CMD as USER (root only; when not root everything runs as we are).
 as_user() {
   local user="$1"
@@ -65,7 +68,7 @@ start_embedded_postgres() {
     chown postgres:postgres "$PG_SOCKET_DIR"
     # The postgres user's uid may differ between image builds: the cluster follows it.
     if [ "$(stat -c %U "$DATA/postgres")" != postgres ]; then
-      log "database: giving $DATA/postgres to the postgres user (uid $(id -u postgres))"
+      [ -z "$(ls -A "$DATA/postgres")" ] || log "database: giving $DATA/postgres to the postgres user (uid $(id -u postgres))"
       chown -R postgres:postgres "$DATA/postgres"
     fi
     chmod 700 "$DATA/postgres"
