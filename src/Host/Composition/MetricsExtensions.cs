@@ -13,6 +13,11 @@ internal static class MetricsExtensions
     {
         if (builder.Configuration.GetValue<ushort?>("Conclave:Metrics:Port") is { } port)
         {
+            // prometheus-net starts its own meter listener only at the first scrape, and what was measured before
+            // is lost (a counter's increments are not kept): listen from the start instead, for the process' lifetime
+            // (the registry keeps the adapter).
+            Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true });
+            _ = MeterAdapter.StartListening();
             builder.Services.AddMetricServer(options => options.Port = port);
         }
         return builder;

@@ -43,6 +43,7 @@ public sealed class ConclaveContainer : IAsyncDisposable
         DataVolume = $"conclave-image-test-{id}";
         WorkspacesHostPath = Path.Combine(Path.GetTempPath(), "conclave-image-tests", id, "workspaces");
         Port = FreePort();
+        MetricsPort = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
     }
 
@@ -56,6 +57,9 @@ public sealed class ConclaveContainer : IAsyncDisposable
     public string WorkspacesHostPath { get; }
 
     public int Port { get; }
+
+    /// <summary>Where Prometheus reads the meters (Conclave:Metrics:Port), apart from <see cref="Port"/>.</summary>
+    public int MetricsPort { get; }
 
     public Uri BaseAddress { get; }
 
@@ -75,6 +79,7 @@ public sealed class ConclaveContainer : IAsyncDisposable
             "-v", $"{DataVolume}:/data",
             "-v", $"{_image.EngineSocket}:/var/run/docker.sock",
             "-e", $"ASPNETCORE_HTTP_PORTS={Port}",
+            "-e", $"Conclave__Metrics__Port={MetricsPort}",
             "-e", $"Conclave__Sandbox__NodeId={NodeId}",
             "-e", $"Conclave__Sandbox__Image={_image.SandboxImage}",
             "-e", "Conclave__Sandbox__WarmPoolSize=0",

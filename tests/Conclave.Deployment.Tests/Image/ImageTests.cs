@@ -54,6 +54,14 @@ public sealed class ImageTests(ConclaveImage image, ITestOutputHelper output) : 
         Assert.Contains("Every sandbox limit is enforced", Check(ready, "sandbox").GetProperty("description").GetString());
         Assert.Single(WorkspaceMounts.Under(container.WorkspacesHostPath));
         Assert.True(await container.HealthCheckPassesAsync(), "the image's HEALTHCHECK command fails");
+        // Prometheus' port has Conclave's meters and ASP.NET Core's; the public port does not serve them.
+        using (var metrics = new HttpClient())
+        {
+            var text = await metrics.GetStringAsync($"http://127.0.0.1:{container.MetricsPort}/metrics");
+            Assert.Contains("\nconclave_", text);
+            Assert.Contains("microsoft_aspnetcore_hosting_http_server_request_duration_count", text);
+            Assert.DoesNotContain("# TYPE", await metrics.GetStringAsync(new Uri(container.BaseAddress, "/metrics")));
+        }
 
         await container.StopAsync();
         Assert.Empty(WorkspaceMounts.Under(container.WorkspacesHostPath));
