@@ -229,12 +229,16 @@ for old in $(podman images --filter label=conclave.inputs --format '{{.ID}}' | s
   fi
 done
 
-# Smoke test: the pieces are where the entrypoint looks for them.
-if ! out="$(podman run --rm --network=none --entrypoint /bin/sh "$IMAGE" -c \
-  "/usr/lib/postgresql/$PG_MAJOR/bin/postgres --version && test -f /usr/lib/postgresql/$PG_MAJOR/lib/vector.so && /usr/bin/chromium --version && test -x /opt/conclave/app/Conclave.Host && mkfs.ext4 -V 2>&1 | head -n1" 2>&1)"; then
+# Smoke test: the pieces are where the entrypoint looks for them, and Chromium renders a page headless.
+smoke="/usr/lib/postgresql/$PG_MAJOR/bin/postgres --version && test -f /usr/lib/postgresql/$PG_MAJOR/lib/vector.so \
+  && test -x /opt/conclave/app/Conclave.Host && mkfs.ext4 -V 2>&1 | head -n1 && /usr/bin/chromium --version \
+  && cd /tmp && timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+     --disable-component-update --disable-sync --no-first-run --window-size=800,600 --screenshot=/tmp/smoke.png \
+     'data:text/html,<h1>Conclave</h1>' >/dev/null 2>&1 && test -s /tmp/smoke.png && echo 'Chromium rendered a page'"
+if ! out="$(podman run --rm --network=none --entrypoint /bin/sh "$IMAGE" -c "$smoke" 2>&1)"; then
   printf '%s\n' "$out" >&2
   die "smoke test of $IMAGE failed"
 fi
-printf '%s\n' "$out" | sed 's/^/[image]   /' >&2
+printf '%s\n' "$out" | grep -v 'systemd connection' | sed 's/^/[image]   /' >&2
 step "done: $IMAGE ($(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=iec))"
 echo "export CONCLAVE_IMAGE=$IMAGE"
