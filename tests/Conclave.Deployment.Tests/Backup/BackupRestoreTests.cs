@@ -68,6 +68,13 @@ public sealed class BackupRestoreTests(ConclaveApp app, ITestOutputHelper output
         var restoring = Stopwatch.GetTimestamp();
         await Repository.ScriptAsync("restore.sh", TimeSpan.FromMinutes(5), backup, "--database", database, "--workspaces", root);
         var restoreTime = Stopwatch.GetElapsedTime(restoring);
+        // Never over data: a database with tables, or a root with files, is refused.
+        var again = await Processes.RunAsync("bash", [Repository.PathOf("scripts/restore.sh"), backup, "--database", database, "--workspaces", Path.Combine(_folder, "other")], TimeSpan.FromMinutes(2));
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("restore into a new, empty database", again.Errors);
+        var overRoot = await Processes.RunAsync("bash", [Repository.PathOf("scripts/restore.sh"), backup, "--database", await _postgres.CreateDatabaseAsync("second"), "--workspaces", root], TimeSpan.FromMinutes(2));
+        Assert.NotEqual(0, overRoot.ExitCode);
+        Assert.Contains("restore into a new root", overRoot.Errors);
 
         // From here on Conclave knows only the restored database and root.
         await app.StopHostAsync();
