@@ -275,25 +275,30 @@ if [ -z "${Conclave__Sandbox__SeccompProfile:-}" ]; then
 fi
 
 # --- engine -----------------------------------------------------------------------------------
+# Asked while Conclave starts (it only informs; the Host checks every sandbox itself).
 endpoint="${Conclave__Sandbox__DockerEndpoint:-unix:///var/run/docker.sock}"
 socket_gid=""
+describe_engine() {
+  local sock="$1" image="${Conclave__Sandbox__Image:-localhost/conclave-sandbox:1}" version name=Docker ver
+  if ! version="$(curl -sf --max-time 10 --unix-socket "$sock" http://d/v1.41/version)"; then
+    log "WARNING: engine: the socket $sock does not answer /v1.41/version: no sandboxes"
+    return
+  fi
+  grep -Eq '"Name": ?"Podman Engine"' <<<"$version" && name=Podman
+  ver="$(grep -Eo '"Version": ?"[^"]*"' <<<"$version" | head -n1 | cut -d'"' -f4)"
+  if curl -sf --max-time 10 --unix-socket "$sock" -o /dev/null "http://d/v1.41/images/${image//\//%2F}/json"; then
+    log "engine: $name $ver at $sock, sandbox image $image present"
+  else
+    log "WARNING: engine: $name $ver at $sock has no image $image (build it: scripts/sandbox-image.sh, or docker build deploy/sandbox)"
+  fi
+}
 if [[ "$endpoint" == unix://* ]]; then
   sock="${endpoint#unix://}"
-  image="${Conclave__Sandbox__Image:-localhost/conclave-sandbox:1}"
-  if [ ! -S "$sock" ]; then
-    log "WARNING: engine: no socket at $sock (mount Docker's or Podman's: -v /run/podman/podman.sock:$sock): no sandboxes"
-  elif ! version="$(curl -sf --max-time 5 --unix-socket "$sock" http://d/v1.41/version)"; then
-    log "WARNING: engine: the socket $sock does not answer /v1.41/version: no sandboxes"
-  else
+  if [ -S "$sock" ]; then
     socket_gid="$(stat -c %g "$sock")"
-    name=Docker
-    grep -Eq '"Name": ?"Podman Engine"' <<<"$version" && name=Podman
-    ver="$(grep -Eo '"Version": ?"[^"]*"' <<<"$version" | head -n1 | cut -d'"' -f4)"
-    if curl -sf --max-time 5 --unix-socket "$sock" -o /dev/null "http://d/v1.41/images/${image//\//%2F}/json"; then
-      log "engine: $name $ver at $sock, sandbox image $image present"
-    else
-      log "WARNING: engine: $name $ver at $sock has no image $image (build it: scripts/sandbox-image.sh, or docker build deploy/sandbox)"
-    fi
+    describe_engine "$sock" &
+  else
+    log "WARNING: engine: no socket at $sock (mount Docker's or Podman's: -v /run/podman/podman.sock:$sock): no sandboxes"
   fi
 else
   log "engine: $endpoint (not a Unix socket; not checked here)"
