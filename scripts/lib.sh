@@ -226,3 +226,27 @@ podman_service_stop() {
   rm -f "$PID_FILE" "$SOCK"
   log "stopped"
 }
+
+# pg_env CONNECTION_STRING: prints `export PGHOST=...` lines for libpq tools (pg_dump, psql) from
+# an Npgsql connection string (`Host=...;Port=...;Database=...;Username=...;Password=...`, as in
+# ConnectionStrings__Conclave) or a postgresql:// URI (PGDATABASE carries it whole). Eval it.
+pg_env() {
+  local cs="$1" pair key value
+  if [[ "$cs" == postgres://* || "$cs" == postgresql://* ]]; then
+    printf 'export PGDATABASE=%q\n' "$cs"
+    return 0
+  fi
+  IFS=';' read -ra pairs <<<"$cs"
+  for pair in "${pairs[@]}"; do
+    [[ "$pair" == *=* ]] || continue
+    key="$(tr -d '[:space:]' <<<"${pair%%=*}" | tr '[:upper:]' '[:lower:]')"
+    value="${pair#*=}"
+    case "$key" in
+      host | server) printf 'export PGHOST=%q\n' "$value" ;;
+      port) printf 'export PGPORT=%q\n' "$value" ;;
+      database | db) printf 'export PGDATABASE=%q\n' "$value" ;;
+      username | userid | user | uid) printf 'export PGUSER=%q\n' "$value" ;;
+      password | pwd) printf 'export PGPASSWORD=%q\n' "$value" ;;
+    esac
+  done
+}

@@ -11,9 +11,11 @@ internal static class WebExtensions
     public static WebApplicationBuilder AddWeb(this WebApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing");
+        // Conclave:Identity:AllowHttp: sign-in over plain http://localhost (the image tried out without TLS in front).
+        var plainHttp = development || builder.Configuration.GetValue<bool>("Conclave:Identity:AllowHttp");
         builder.Services.AddAntiforgery(options =>
         {
-            options.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            options.Cookie.SecurePolicy = plainHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             // SecurityHeaders sends X-Frame-Options: DENY (antiforgery's SAMEORIGIN would be weaker).
             options.SuppressXFrameOptionsHeader = true;
         });
@@ -26,6 +28,7 @@ internal static class WebExtensions
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddSingleton<MarkdownRenderer>();
+        builder.AddMetricsPort();
         return builder;
     }
 

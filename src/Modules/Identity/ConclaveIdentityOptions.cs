@@ -33,7 +33,10 @@ internal sealed class ConclaveIdentityOptions
 
     public string? EncryptionCertificatePassword { get; set; }
 
-    /// <summary>Serve the OpenID Connect endpoints over plain HTTP (Development and tests only; production sits behind TLS).</summary>
+    /// <summary>
+    /// Serve sign-in (its cookies, the forms' antiforgery) and the OpenID Connect endpoints over plain HTTP: always so in
+    /// Development and tests; elsewhere only to try Conclave on http://localhost (production sits behind TLS).
+    /// </summary>
     public bool AllowHttp { get; set; }
 
     public ExternalLogin Google { get; set; } = new();

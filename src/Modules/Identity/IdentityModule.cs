@@ -43,7 +43,7 @@ public static class IdentityModule
         services.AddSingleton<IKeyRing, KeyRing>();
 
         // In this order: Identity sets its cookie as the default scheme, which API access then replaces.
-        services.AddAccounts(development);
+        services.AddAccounts(development || settings.AllowHttp);
         services.AddApiAccess(configuration);
         services.AddExternalLogins(settings);
         services.AddOidcServer(settings, development);

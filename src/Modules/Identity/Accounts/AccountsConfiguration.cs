@@ -14,7 +14,7 @@ namespace Conclave.Identity.Accounts;
 /// <summary>Users (ASP.NET Core Identity on <see cref="IdentityDb"/>), the UI's cookie, registration and the sign-in throttle.</summary>
 internal static class AccountsConfiguration
 {
-    public static IServiceCollection AddAccounts(this IServiceCollection services, bool development)
+    public static IServiceCollection AddAccounts(this IServiceCollection services, bool plainHttp)
     {
         services.AddScoped<UserAccounts>();
         services.AddScoped<IAccounts>(sp => sp.GetRequiredService<UserAccounts>());
@@ -49,8 +49,8 @@ internal static class AccountsConfiguration
             cookie.Cookie.Name = "conclave.auth";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
-            // Always Secure in production; over plain http://localhost in Development and tests the browser would drop it.
-            cookie.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            // Always Secure in production; over plain http://localhost (Development, tests, AllowHttp) the browser would drop it.
+            cookie.Cookie.SecurePolicy = plainHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             cookie.LoginPath = "/login";
             cookie.LogoutPath = "/account/logout";
             cookie.AccessDeniedPath = "/forbidden";
