@@ -307,12 +307,15 @@ fi
 # --- run Conclave -----------------------------------------------------------------------------
 cd "$APP_DIR"
 if [ "$is_root" = 1 ] && [ "$isolation" = FileSystemPerSession ]; then
-  # Mounting needs root for now (the Sandbox module calls mount(8), which refuses non-root option
-  # mounts, and checks euid 0): root, but with only the capabilities workspaces need, and no way
-  # back to more (no-new-privs). See docs/adr/0012-self-hosted-image.md.
-  caps="-all,+sys_admin,+chown,+dac_override,+fowner"
-  log "running Conclave as root with capabilities sys_admin, chown, dac_override, fowner only"
-  setpriv --bounding-set="$caps" --inh-caps=-all --no-new-privs -- "$APP_DIR/Conclave.Host" &
+  # The Sandbox module mounts workspaces with the kernel's own calls and asks for capabilities, not
+  # uid 0: the Host runs as conclave with exactly the four it needs, ambient, and no way back to more
+  # (no-new-privs). See docs/adr/0012-self-hosted-image.md.
+  chown "$APP_UID:$APP_UID" "$WS"
+  caps="+sys_admin,+chown,+dac_override,+fowner"
+  groups="$APP_UID${socket_gid:+,$socket_gid}"
+  log "running Conclave as user conclave (uid $APP_UID${socket_gid:+, engine socket group $socket_gid}) with capabilities sys_admin, chown, dac_override, fowner only"
+  HOME=/tmp setpriv --reuid="$APP_UID" --regid="$APP_UID" --groups="$groups" --inh-caps="$caps" --ambient-caps="$caps" \
+    --bounding-set="-all,$caps" --no-new-privs -- "$APP_DIR/Conclave.Host" &
 elif [ "$is_root" = 1 ]; then
   chown "$APP_UID:$APP_UID" "$WS"
   groups="$APP_UID${socket_gid:+,$socket_gid}"
