@@ -2,6 +2,7 @@ using Conclave.Agents;
 using Conclave.Egress;
 using Conclave.Host.Composition;
 using Conclave.Host.Identity;
+using Conclave.Knowledge;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
@@ -14,6 +15,7 @@ builder.Services.AddEgressPolicy(builder.Configuration);
 builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
+builder.Services.AddKnowledgeModule(builder.Configuration);
 
 var app = builder.Build();
 
@@ -23,6 +25,7 @@ var api = app.MapGroup("").RequireAuthorization(ApiAccess.Policy);
 api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
+api.MapKnowledgeModule();
 
 app.Run();
 

@@ -1,0 +1,191 @@
+using System.Text.RegularExpressions;
+using Conclave.Knowledge.Contracts;
+using Conclave.Knowledge.Embedding;
+using Conclave.Knowledge.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Pgvector;
+
+namespace Conclave.Knowledge.Retrieval;
+
+/// <summary>One chunk found by either list, with its rank in each (null: not in that list).</summary>
+internal sealed record Candidate(
+    long Id, Guid DocumentId, string DocumentName, Guid CollectionId, int Ordinal, int? Page, string? Heading,
+    string Body, int Overlap, int? VectorRank, double? Distance, int? TextRank, double? TextScore);
+
+/// <summary>
+/// Vector search (HNSW, cosine) and full-text search (GIN, tsvector) over the owner's chunks in the
+/// given collections, in one SQL statement; the lists are fused by reciprocal rank and adjacent
+/// chunks merged. The owner and collection filter is in the SQL of both lists.
+/// </summary>
+internal sealed partial class HybridSearch(KnowledgeDatabase database, KnowledgeEmbedder embedder, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
+{
+    public const int MaxTopK = 50;
+    public const int MaxCollections = 200;
+
+    public async Task<IReadOnlyList<KnowledgeHit>> SearchAsync(KnowledgeQuery query, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Search;
+        var text = Validate(query, settings);
+        if (query.CollectionIds.Count == 0)
+        {
+            return [];
+        }
+
+        var vector = query.Mode == RetrievalMode.FullText ? null : await embedder.EmbedQueryAsync(text, cancellationToken);
+        var candidates = await CandidatesAsync(query, text, vector, cancellationToken);
+        return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK), query.TopK);
+    }
+
+    /// <summary>The SQL part alone (for the benchmark): candidates for an already embedded query.</summary>
+    internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Search;
+        var limit = Math.Max(settings.Candidates, query.TopK * 2);
+        var words = query.Mode == RetrievalMode.Vector ? "" : OrQuery(text);
+        var useVector = vector is not null;
+        var useText = words.Length > 0;
+        if (!useVector && !useText)
+        {
+            return [];
+        }
+
+        var ctes = new List<string>();
+        var ids = new List<string>();
+        if (useVector)
+        {
+            ctes.Add("""
+                v AS MATERIALIZED (
+                    SELECT id, embedding <=> @vector AS distance FROM knowledge.chunks
+                    WHERE owner_id = @owner AND collection_id = ANY(@collections)
+                    ORDER BY embedding <=> @vector LIMIT @limit),
+                vr AS (SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM v)
+                """);
+            ids.Add("SELECT id FROM vr");
+        }
+
+        if (useText)
+        {
+            ctes.Add("""
+                f AS MATERIALIZED (
+                    SELECT id, ts_rank_cd(search, query) AS score FROM knowledge.chunks, to_tsquery('english', @words) query
+                    WHERE owner_id = @owner AND collection_id = ANY(@collections) AND search @@ query
+                    ORDER BY score DESC, id LIMIT @limit),
+                fr AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM f)
+                """);
+            ids.Add("SELECT id FROM fr");
+        }
+
+        var sql = $"""
+            WITH {string.Join(",\n", ctes)}
+            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap,
+                   {(useVector ? "vr.rank, vr.distance" : "NULL::bigint, NULL::float8")},
+                   {(useText ? "fr.rank, fr.score" : "NULL::bigint, NULL::real")}
+            FROM ({string.Join(" UNION ", ids)}) ids
+            JOIN knowledge.chunks c ON c.id = ids.id
+            JOIN knowledge.documents d ON d.id = c.document_id
+            {(useVector ? "LEFT JOIN vr ON vr.id = c.id" : "")}
+            {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
+            """;
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        if (useVector)
+        {
+            // relaxed_order: with the owner/collection filter the index scan goes on until it has enough rows (pgvector 0.8).
+            await using var set = new NpgsqlCommand(
+                $"SET LOCAL hnsw.ef_search = {settings.EfSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order", connection, tx);
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        command.Parameters.AddWithValue("owner", query.OwnerId);
+        command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
+        command.Parameters.AddWithValue("limit", limit);
+        if (useVector)
+        {
+            command.Parameters.AddWithValue("vector", new Vector(vector!));
+        }
+
+        if (useText)
+        {
+            command.Parameters.AddWithValue("words", words);
+        }
+
+        var candidates = new List<Candidate>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                candidates.Add(new Candidate(
+                    reader.GetInt64(0),
+                    reader.GetGuid(1),
+                    reader.GetString(2),
+                    reader.GetGuid(3),
+                    reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetInt32(5),
+                    reader.IsDBNull(6) ? null : reader.GetString(6),
+                    reader.GetString(7),
+                    reader.GetInt32(8),
+                    reader.IsDBNull(9) ? null : (int)reader.GetInt64(9),
+                    reader.IsDBNull(10) ? null : reader.GetDouble(10),
+                    reader.IsDBNull(11) ? null : (int)reader.GetInt64(11),
+                    reader.IsDBNull(12) ? null : reader.GetFloat(12)));
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return candidates;
+    }
+
+    /// <summary>Candidates best first with their score: fused ranks (hybrid), similarity (vector) or text rank (full text).</summary>
+    internal static IReadOnlyList<(Candidate Candidate, double Score)> Rank(IReadOnlyList<Candidate> candidates, RetrievalMode mode, int rrfK) =>
+        candidates
+            .Select(c => (Candidate: c, Score: mode switch
+            {
+                RetrievalMode.Vector => c.Distance is { } d ? 1 - d : double.MinValue,
+                RetrievalMode.FullText => c.TextScore ?? double.MinValue,
+                _ => (c.VectorRank is { } v ? 1.0 / (rrfK + v) : 0) + (c.TextRank is { } t ? 1.0 / (rrfK + t) : 0),
+            }))
+            .Where(x => x.Score > double.MinValue)
+            .OrderByDescending(x => x.Score)
+            .ThenBy(x => x.Candidate.Id)
+            .ToList();
+
+    private static string Validate(KnowledgeQuery query, KnowledgeSearchOptions settings)
+    {
+        var text = query.Text?.Trim() ?? "";
+        if (text.Length == 0)
+        {
+            throw new KnowledgeValidationException("query", "Give a query: what to look for in the documents.");
+        }
+
+        if (text.Length > settings.MaxQueryChars)
+        {
+            throw new KnowledgeValidationException("query", $"The query is longer than {settings.MaxQueryChars} characters (MaxQueryChars). Ask for less at once.");
+        }
+
+        if (query.TopK is < 1 or > MaxTopK)
+        {
+            throw new KnowledgeValidationException("topK", $"topK must be between 1 and {MaxTopK}.");
+        }
+
+        if (query.CollectionIds.Count > MaxCollections)
+        {
+            throw new KnowledgeValidationException("collectionIds", $"Search at most {MaxCollections} collections at once.");
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// A question's words OR'ed (any word may match; ts_rank_cd rewards those that match more), so a
+    /// natural-language question is not required to contain every word. Only letters and digits reach
+    /// to_tsquery; it drops stop words and stems the rest.
+    /// </summary>
+    internal static string OrQuery(string text) =>
+        string.Join(" | ", Word().Matches(text).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(64));
+
+    [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
+    private static partial Regex Word();
+}
