@@ -19,7 +19,8 @@ internal static class PassageMerger
 
         public double Score { get; } = score;
 
-        public HashSet<string> Words { get; } = WordsOf(first.Body);
+        /// <summary>The words of each chunk, to recognise a near-duplicate of any one of them.</summary>
+        public List<HashSet<string>> ChunkWords { get; } = [WordsOf(first.Body)];
 
         public bool TryMerge(Candidate next)
         {
@@ -42,7 +43,7 @@ internal static class PassageMerger
                 return false;
             }
 
-            Words.UnionWith(WordsOf(next.Body));
+            ChunkWords.Add(WordsOf(next.Body));
             return true;
         }
 
@@ -75,7 +76,7 @@ internal static class PassageMerger
             }
 
             var words = WordsOf(candidate.Body);
-            if (passages.Any(p => Jaccard(p.Words, words) >= NearDuplicate))
+            if (passages.Any(p => p.ChunkWords.Any(w => Jaccard(w, words) >= NearDuplicate)))
             {
                 continue;
             }
