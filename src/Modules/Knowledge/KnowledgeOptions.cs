@@ -135,9 +135,19 @@ public sealed class KnowledgeSearchOptions
     [Range(5, 1000)]
     public int Candidates { get; set; } = 40;
 
-    /// <summary>The k of reciprocal rank fusion: score = Σ 1 / (k + rank).</summary>
+    /// <summary>
+    /// The k of reciprocal rank fusion: score = 1 / (k + vector rank) + TextWeight / (k + text rank). A small k
+    /// lets the top of each list count (60, the textbook value, rewards chunks both lists merely contain).
+    /// </summary>
     [Range(1, 1000)]
-    public int RrfK { get; set; } = 60;
+    public int RrfK { get; set; } = 5;
+
+    /// <summary>
+    /// How much a full-text rank counts against a vector rank of the same place. Below 1: the model's
+    /// ranking leads and keywords promote; a chunk only full text finds still reaches the top ten.
+    /// </summary>
+    [Range(0.0, 10.0)]
+    public double TextWeight { get; set; } = 0.5;
 
     [Range(1, 100_000)]
     public int MaxQueryChars { get; set; } = 2_000;

@@ -25,6 +25,8 @@ public class KnowledgeApp : ConclaveApp
         ExtraSettings["Conclave:Knowledge:Ingest:ReaperInterval"] = "00:00:00.250";
         // Tests wait on embedding: both cores (the product's default leaves one to the runs).
         ExtraSettings["Conclave:Knowledge:Embedding:Threads"] = "2";
+        // Small batches: progress moves in steps a test can see (and stop a Host between).
+        ExtraSettings["Conclave:Knowledge:Embedding:BatchSize"] = "4";
     }
 
     /// <summary>What the Knowledge module logged (Information and up).</summary>
@@ -64,17 +66,26 @@ public class KnowledgeApp : ConclaveApp
         (await client.GetFromJsonAsync<KnowledgeDocument>($"/api/v1/knowledge/documents/{documentId}", Json.Options))!;
 
     /// <summary>Polls the document's state (the API's observable condition) until it is Ready or Failed.</summary>
-    public static async Task<KnowledgeDocument> WaitUntilSettledAsync(HttpClient client, Guid documentId, TimeSpan? timeout = null)
+    public static Task<KnowledgeDocument> WaitUntilSettledAsync(HttpClient client, Guid documentId, TimeSpan? timeout = null) =>
+        WaitUntilAsync(client, documentId, d => d.State is DocumentState.Ready or DocumentState.Failed, "the document is ready or failed", timeout);
+
+    /// <summary>Polls the document through the API until <paramref name="condition"/> holds; a timeout says what was seen last.</summary>
+    public static async Task<KnowledgeDocument> WaitUntilAsync(
+        HttpClient client, Guid documentId, Func<KnowledgeDocument, bool> condition, string because, TimeSpan? timeout = null)
     {
         KnowledgeDocument? last = null;
-        await Eventually.Until(
-            async () =>
-            {
-                last = await GetDocumentAsync(client, documentId);
-                return last.State is DocumentState.Ready or DocumentState.Failed;
-            },
-            timeout ?? IngestDeadline,
-            $"document {documentId} is ready or failed (last: {last?.State} {last?.ChunksEmbedded}/{last?.ChunksTotal})");
+        try
+        {
+            await Eventually.Until(
+                async () => condition(last = await GetDocumentAsync(client, documentId)),
+                timeout ?? IngestDeadline,
+                because);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} (last seen: {last?.State} {last?.ChunksEmbedded}/{last?.ChunksTotal} {last?.Failure})", e);
+        }
+
         return last!;
     }
 

@@ -68,10 +68,7 @@ public sealed class BadInputTests(SingleWorkerApp app) : IClassFixture<SingleWor
     {
         var library = await CreateLibraryAsync(app.Client, "changing");
         var old = await UploadAsync(app.Client, library.Id, "log.md", Encoding.UTF8.GetBytes(TestDocuments.Prose("avalanche forecasting", 3000)));
-        await Conclave.Testing.Eventually.Until(
-            async () => (await GetDocumentAsync(app.Client, old.Id)) is { State: DocumentState.Embedding, ChunksEmbedded: > 0 },
-            IngestDeadline,
-            "the first version is being embedded");
+        await WaitUntilAsync(app.Client, old.Id, d => d.State == DocumentState.Embedding && d.ChunksEmbedded > 0 && d.ChunksEmbedded < d.ChunksTotal, "the first version is being embedded");
 
         var changed = await UploadAsync(app.Client, library.Id, "log.md", Encoding.UTF8.GetBytes("# Log\n\nThe glacier survey found crevasses near the northern moraine."));
 

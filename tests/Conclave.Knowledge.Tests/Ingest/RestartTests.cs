@@ -13,16 +13,8 @@ public sealed class RestartTests(KnowledgeApp app) : IClassFixture<KnowledgeApp>
     {
         var library = await CreateLibraryAsync(app.Client, "restart");
         var document = await UploadAsync(app.Client, library.Id, "long.md", Encoding.UTF8.GetBytes(TestDocuments.Prose("river navigation", 4000)));
-        KnowledgeDocument? midway = null;
-        await Conclave.Testing.Eventually.Until(
-            async () =>
-            {
-                midway = await GetDocumentAsync(app.Client, document.Id);
-                return midway is { State: DocumentState.Embedding, ChunksEmbedded: > 0 };
-            },
-            IngestDeadline,
-            "the document is part-way through embedding");
-        Assert.True(midway!.ChunksEmbedded < midway.ChunksTotal, $"{midway.ChunksEmbedded}/{midway.ChunksTotal} embedded before the restart");
+        var midway = await WaitUntilAsync(app.Client, document.Id, d => d.State == DocumentState.Embedding && d.ChunksEmbedded > 0 && d.ChunksEmbedded < d.ChunksTotal, "the document is part-way through embedding");
+        Assert.True(midway.ChunksEmbedded < midway.ChunksTotal, $"{midway.ChunksEmbedded}/{midway.ChunksTotal} embedded before the restart");
 
         await app.RestartAsync();
 

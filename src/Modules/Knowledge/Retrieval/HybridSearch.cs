@@ -16,7 +16,8 @@ internal sealed record Candidate(
 /// <summary>
 /// Vector search (HNSW, cosine) and full-text search (GIN, tsvector) over the owner's chunks in the
 /// given collections, in one SQL statement; the lists are fused by reciprocal rank and adjacent
-/// chunks merged. The owner and collection filter is in the SQL of both lists.
+/// chunks merged. The owner and collection filter is in the SQL of both lists. Fusion is weighted
+/// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen).
 /// </summary>
 internal sealed partial class HybridSearch(KnowledgeDatabase database, KnowledgeEmbedder embedder, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
 {
@@ -34,7 +35,7 @@ internal sealed partial class HybridSearch(KnowledgeDatabase database, Knowledge
 
         var vector = query.Mode == RetrievalMode.FullText ? null : await embedder.EmbedQueryAsync(text, cancellationToken);
         var candidates = await CandidatesAsync(query, text, vector, cancellationToken);
-        return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK), query.TopK);
+        return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight), query.TopK);
     }
 
     /// <summary>The SQL part alone (for the benchmark): candidates for an already embedded query.</summary>
@@ -139,13 +140,13 @@ internal sealed partial class HybridSearch(KnowledgeDatabase database, Knowledge
     }
 
     /// <summary>Candidates best first with their score: fused ranks (hybrid), similarity (vector) or text rank (full text).</summary>
-    internal static IReadOnlyList<(Candidate Candidate, double Score)> Rank(IReadOnlyList<Candidate> candidates, RetrievalMode mode, int rrfK) =>
+    internal static IReadOnlyList<(Candidate Candidate, double Score)> Rank(IReadOnlyList<Candidate> candidates, RetrievalMode mode, int rrfK, double textWeight) =>
         candidates
             .Select(c => (Candidate: c, Score: mode switch
             {
                 RetrievalMode.Vector => c.Distance is { } d ? 1 - d : double.MinValue,
                 RetrievalMode.FullText => c.TextScore ?? double.MinValue,
-                _ => (c.VectorRank is { } v ? 1.0 / (rrfK + v) : 0) + (c.TextRank is { } t ? 1.0 / (rrfK + t) : 0),
+                _ => (c.VectorRank is { } v ? 1.0 / (rrfK + v) : 0) + (c.TextRank is { } t ? textWeight / (rrfK + t) : 0),
             }))
             .Where(x => x.Score > double.MinValue)
             .OrderByDescending(x => x.Score)
