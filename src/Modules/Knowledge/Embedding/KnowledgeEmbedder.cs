@@ -1,3 +1,4 @@
+using Conclave.Knowledge.Contracts;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 

@@ -19,7 +19,8 @@ internal sealed record Candidate(
 /// chunks merged. The owner and collection filter is in the SQL of both lists. Fusion is weighted
 /// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen).
 /// </summary>
-internal sealed partial class HybridSearch(KnowledgeDatabase database, KnowledgeEmbedder embedder, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
+internal sealed partial class HybridSearch(
+    KnowledgeDatabase database, KnowledgeEmbedder embedder, CommonTerms commonTerms, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
 {
     public const int MaxTopK = 50;
     public const int MaxCollections = 200;
@@ -38,79 +39,15 @@ internal sealed partial class HybridSearch(KnowledgeDatabase database, Knowledge
         return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight), query.TopK);
     }
 
-    /// <summary>The SQL part alone (for the benchmark): candidates for an already embedded query.</summary>
+    /// <summary>The SQL part alone (also for the benchmark): candidates for an already embedded query.</summary>
     internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
-        var settings = options.Value.Search;
-        var limit = Math.Max(settings.Candidates, query.TopK * 2);
-        var words = query.Mode == RetrievalMode.Vector ? "" : OrQuery(text);
-        var useVector = vector is not null;
-        var useText = words.Length > 0;
-        if (!useVector && !useText)
-        {
-            return [];
-        }
-
-        var ctes = new List<string>();
-        var ids = new List<string>();
-        if (useVector)
-        {
-            ctes.Add("""
-                v AS MATERIALIZED (
-                    SELECT id, embedding <=> @vector AS distance FROM knowledge.chunks
-                    WHERE owner_id = @owner AND collection_id = ANY(@collections)
-                    ORDER BY embedding <=> @vector LIMIT @limit),
-                vr AS (SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM v)
-                """);
-            ids.Add("SELECT id FROM vr");
-        }
-
-        if (useText)
-        {
-            ctes.Add("""
-                f AS MATERIALIZED (
-                    SELECT id, ts_rank_cd(search, query) AS score FROM knowledge.chunks, to_tsquery('english', @words) query
-                    WHERE owner_id = @owner AND collection_id = ANY(@collections) AND search @@ query
-                    ORDER BY score DESC, id LIMIT @limit),
-                fr AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM f)
-                """);
-            ids.Add("SELECT id FROM fr");
-        }
-
-        var sql = $"""
-            WITH {string.Join(",\n", ctes)}
-            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap,
-                   {(useVector ? "vr.rank, vr.distance" : "NULL::bigint, NULL::float8")},
-                   {(useText ? "fr.rank, fr.score" : "NULL::bigint, NULL::real")}
-            FROM ({string.Join(" UNION ", ids)}) ids
-            JOIN knowledge.chunks c ON c.id = ids.id
-            JOIN knowledge.documents d ON d.id = c.document_id
-            {(useVector ? "LEFT JOIN vr ON vr.id = c.id" : "")}
-            {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
-            """;
-
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        if (useVector)
+        await using var command = Command(connection, tx, query, text, vector, await commonTerms.GetAsync(cancellationToken), "");
+        if (command is null)
         {
-            // relaxed_order: with the owner/collection filter the index scan goes on until it has enough rows (pgvector 0.8).
-            await using var set = new NpgsqlCommand(
-                $"SET LOCAL hnsw.ef_search = {settings.EfSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order", connection, tx);
-            await set.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var command = new NpgsqlCommand(sql, connection, tx);
-        command.Parameters.AddWithValue("owner", query.OwnerId);
-        command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
-        command.Parameters.AddWithValue("limit", limit);
-        if (useVector)
-        {
-            command.Parameters.AddWithValue("vector", new Vector(vector!));
-        }
-
-        if (useText)
-        {
-            command.Parameters.AddWithValue("words", words);
+            return [];
         }
 
         var candidates = new List<Candidate>();
@@ -137,6 +74,113 @@ internal sealed partial class HybridSearch(KnowledgeDatabase database, Knowledge
 
         await tx.CommitAsync(cancellationToken);
         return candidates;
+    }
+
+    /// <summary>The plan of the SQL part with its timings (EXPLAIN ANALYZE), for the benchmark.</summary>
+    internal async Task<string> ExplainAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = Command(connection, tx, query, text, vector, await commonTerms.GetAsync(cancellationToken), "EXPLAIN (ANALYZE, BUFFERS) ");
+        if (command is null)
+        {
+            return "";
+        }
+
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return plan.ToString();
+    }
+
+    private NpgsqlCommand? Command(
+        NpgsqlConnection connection, NpgsqlTransaction tx, KnowledgeQuery query, string text, float[]? vector, string[] common, string prefix)
+    {
+        var settings = options.Value.Search;
+        var limit = Math.Max(settings.Candidates, query.TopK * 2);
+        var useVector = vector is not null;
+        var useText = query.Mode != RetrievalMode.Vector && Word().IsMatch(text);
+        if (!useVector && !useText)
+        {
+            return null;
+        }
+
+        var ctes = new List<string>();
+        var ids = new List<string>();
+        if (useVector)
+        {
+            ctes.Add("""
+                v AS MATERIALIZED (
+                    SELECT id, embedding <=> @vector AS distance FROM knowledge.chunks
+                    WHERE owner_id = @owner AND collection_id = ANY(@collections)
+                    ORDER BY embedding <=> @vector LIMIT @limit),
+                vr AS (SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM v)
+                """);
+            ids.Add("SELECT id FROM vr");
+        }
+
+        if (useText)
+        {
+            // The question's words OR'ed, less those in more than CommonTermFrequency of all chunks (a stop
+            // list the corpus keeps up to date, see CommonTerms). Ranking reads each match's tsvector, so at
+            // most MaxTextMatches matches are ranked.
+            ctes.Add("""
+                words AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', @words))) AS lexeme),
+                rare AS (SELECT lexeme FROM words WHERE lexeme <> ALL(@common)),
+                q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM (
+                        SELECT lexeme FROM rare UNION ALL SELECT lexeme FROM words WHERE NOT EXISTS (SELECT 1 FROM rare)) l),
+                m AS MATERIALIZED (
+                    SELECT c.id, c.search, q.query FROM knowledge.chunks c, q
+                    WHERE c.owner_id = @owner AND c.collection_id = ANY(@collections) AND c.search @@ q.query
+                    LIMIT @matches),
+                f AS MATERIALIZED (
+                    SELECT id, ts_rank_cd(search, query) AS score FROM m ORDER BY score DESC, id LIMIT @limit),
+                fr AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM f)
+                """);
+            ids.Add("SELECT id FROM fr");
+        }
+
+        var sql = $"""
+            WITH {string.Join(",\n", ctes)}
+            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap,
+                   {(useVector ? "vr.rank, vr.distance" : "NULL::bigint, NULL::float8")},
+                   {(useText ? "fr.rank, fr.score" : "NULL::bigint, NULL::real")}
+            FROM ({string.Join(" UNION ", ids)}) ids
+            JOIN knowledge.chunks c ON c.id = ids.id
+            JOIN knowledge.documents d ON d.id = c.document_id
+            {(useVector ? "LEFT JOIN vr ON vr.id = c.id" : "")}
+            {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
+            """;
+
+        // One round trip: the settings travel with the query. relaxed_order lets the filtered HNSW scan go
+        // on until it has enough rows (pgvector 0.8); JIT compiling would cost more than the query itself.
+        var settingsSql = "SET LOCAL jit = off;" + (useVector
+            ? $" SET LOCAL hnsw.ef_search = {settings.EfSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order;"
+            : "");
+        var command = new NpgsqlCommand(settingsSql + "\n" + prefix + sql, connection, tx);
+        command.Parameters.AddWithValue("owner", query.OwnerId);
+        command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
+        command.Parameters.AddWithValue("limit", limit);
+        if (useVector)
+        {
+            command.Parameters.AddWithValue("vector", new Vector(vector!));
+        }
+
+        if (useText)
+        {
+            command.Parameters.AddWithValue("words", text);
+            command.Parameters.AddWithValue("common", common);
+            command.Parameters.AddWithValue("matches", settings.MaxTextMatches);
+        }
+
+        return command;
     }
 
     /// <summary>Candidates best first with their score: fused ranks (hybrid), similarity (vector) or text rank (full text).</summary>
@@ -178,14 +222,6 @@ internal sealed partial class HybridSearch(KnowledgeDatabase database, Knowledge
 
         return text;
     }
-
-    /// <summary>
-    /// A question's words OR'ed (any word may match; ts_rank_cd rewards those that match more), so a
-    /// natural-language question is not required to contain every word. Only letters and digits reach
-    /// to_tsquery; it drops stop words and stems the rest.
-    /// </summary>
-    internal static string OrQuery(string text) =>
-        string.Join(" | ", Word().Matches(text).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(64));
 
     [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
     private static partial Regex Word();

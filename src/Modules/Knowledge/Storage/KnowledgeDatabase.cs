@@ -27,6 +27,12 @@ internal sealed class KnowledgeDatabase : IAsyncDisposable
     public KnowledgeDatabase(string connectionString, IOptions<KnowledgeOptions> options, ILogger<KnowledgeDatabase> logger)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // Search runs the same few statements all day: prepared once per connection, planned less.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
+
         builder.UseVector();
         _dataSource = builder.Build();
         _dimensions = options.Value.Embedding.Dimensions;
@@ -201,6 +207,8 @@ internal sealed class KnowledgeDatabase : IAsyncDisposable
                 setweight(to_tsvector('english', coalesce(heading, '')), 'A') || to_tsvector('english', body)) STORED,
             UNIQUE (document_id, ordinal)
         );
+        -- Vectors stay in the row (not TOAST): every distance computed reads one.
+        ALTER TABLE {Schema}.chunks ALTER COLUMN embedding SET STORAGE PLAIN;
         CREATE INDEX IF NOT EXISTS chunks_embedding ON {Schema}.chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
         CREATE INDEX IF NOT EXISTS chunks_search ON {Schema}.chunks USING gin (search);
         CREATE INDEX IF NOT EXISTS chunks_owner_collection ON {Schema}.chunks (owner_id, collection_id);
