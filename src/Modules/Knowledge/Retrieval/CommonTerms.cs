@@ -48,10 +48,12 @@ internal sealed class CommonTerms(KnowledgeDatabase database, TimeProvider clock
             SELECT coalesce(array_agg(e.lexeme), '{}') FROM pg_stats s,
                 unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, frequency)
             WHERE s.schemaname = 'knowledge' AND s.tablename = 'chunks' AND s.attname = 'search' AND e.frequency > @frequency
+              AND e.lexeme IS NOT NULL
             """,
             connection);
         command.Parameters.AddWithValue("frequency", (float)options.Value.Search.CommonTermFrequency);
-        return (string[])(await command.ExecuteScalarAsync(cancellationToken))!;
+        // A null in the list would make "lexeme <> ALL(list)" null for every word.
+        return ((string?[])(await command.ExecuteScalarAsync(cancellationToken))!).OfType<string>().ToArray();
     }
 
     public void Dispose() => _reading.Dispose();
