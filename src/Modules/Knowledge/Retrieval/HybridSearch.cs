@@ -42,9 +42,9 @@ internal sealed partial class HybridSearch(
     /// <summary>The SQL part alone (also for the benchmark): candidates for an already embedded query.</summary>
     internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
+        var common = await commonTerms.GetAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = Command(connection, tx, query, text, vector, await commonTerms.GetAsync(cancellationToken), "");
+        await using var command = Command(connection, query, text, vector, common, "");
         if (command is null)
         {
             return [];
@@ -72,16 +72,15 @@ internal sealed partial class HybridSearch(
             }
         }
 
-        await tx.CommitAsync(cancellationToken);
         return candidates;
     }
 
     /// <summary>The plan of the SQL part with its timings (EXPLAIN ANALYZE), for the benchmark.</summary>
     internal async Task<string> ExplainAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
+        var common = await commonTerms.GetAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = Command(connection, tx, query, text, vector, await commonTerms.GetAsync(cancellationToken), "EXPLAIN (ANALYZE, BUFFERS) ");
+        await using var command = Command(connection, query, text, vector, common, "EXPLAIN (ANALYZE, BUFFERS) ");
         if (command is null)
         {
             return "";
@@ -96,12 +95,10 @@ internal sealed partial class HybridSearch(
             }
         }
 
-        await tx.CommitAsync(cancellationToken);
         return plan.ToString();
     }
 
-    private NpgsqlCommand? Command(
-        NpgsqlConnection connection, NpgsqlTransaction tx, KnowledgeQuery query, string text, float[]? vector, string[] common, string prefix)
+    private NpgsqlCommand? Command(NpgsqlConnection connection, KnowledgeQuery query, string text, float[]? vector, string[] common, string prefix)
     {
         var settings = options.Value.Search;
         var limit = Math.Max(settings.Candidates, query.TopK * 2);
@@ -159,12 +156,8 @@ internal sealed partial class HybridSearch(
             {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
             """;
 
-        // One round trip: the settings travel with the query. relaxed_order lets the filtered HNSW scan go
-        // on until it has enough rows (pgvector 0.8); JIT compiling would cost more than the query itself.
-        var settingsSql = "SET LOCAL jit = off;" + (useVector
-            ? $" SET LOCAL hnsw.ef_search = {settings.EfSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order;"
-            : "");
-        var command = new NpgsqlCommand(settingsSql + "\n" + prefix + sql, connection, tx);
+        // One round trip; ef_search, the iterative scan and jit are set on the module's connections (KnowledgeDatabase).
+        var command = new NpgsqlCommand(prefix + sql, connection);
         command.Parameters.AddWithValue("owner", query.OwnerId);
         command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
         command.Parameters.AddWithValue("limit", limit);

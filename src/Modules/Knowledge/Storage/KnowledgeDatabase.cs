@@ -33,6 +33,17 @@ internal sealed class KnowledgeDatabase : IAsyncDisposable
             builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         }
 
+        // Every connection of the module searches the same way: the HNSW settings (pgvector 0.8's iterative
+        // scan keeps a filtered index scan going until it has enough rows) and no JIT, whose compile time
+        // exceeds any of these queries. Set per connection, a search needs no transaction of its own.
+        var search = options.Value.Search;
+        builder.ConnectionStringBuilder.Options = string.Join(' ', new[]
+        {
+            builder.ConnectionStringBuilder.Options,
+            "-c jit=off",
+            string.Create(CultureInfo.InvariantCulture, $"-c hnsw.ef_search={search.EfSearch}"),
+            "-c hnsw.iterative_scan=relaxed_order",
+        }.Where(o => !string.IsNullOrWhiteSpace(o)));
         builder.UseVector();
         _dataSource = builder.Build();
         _dimensions = options.Value.Embedding.Dimensions;
