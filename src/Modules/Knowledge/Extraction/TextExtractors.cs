@@ -75,6 +75,9 @@ internal static class PlainTextExtractor
 /// <summary>CSV: one block per record; the header row becomes every chunk's heading, so each chunk names its columns.</summary>
 internal static class CsvExtractor
 {
+    /// <summary>A wide table's header is cut here: it is embedded with every chunk.</summary>
+    private const int MaxHeaderChars = 300;
+
     public static ExtractedDocument Read(string text, ExtractionLimits limits)
     {
         var records = Records(text).Where(r => r.Trim().Length > 0).ToList();
@@ -83,7 +86,8 @@ internal static class CsvExtractor
             throw new ExtractionFailedException("The CSV file has no rows: there is nothing to index.");
         }
 
-        var heading = "Columns: " + Whitespace.Collapse(records[0]);
+        var header = Whitespace.Collapse(records[0]);
+        var heading = "Columns: " + (header.Length <= MaxHeaderChars ? header : header[..MaxHeaderChars] + "…");
         var blocks = new BlockList(limits);
         foreach (var record in records.Skip(records.Count > 1 ? 1 : 0))
         {
