@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests and a local run need, then writes $CONCLAVE_DATA/env.sh
 # (source it: `. .data/env.sh`).
-#   scripts/deps.sh                      the defaults: postgres podman chromium sandbox-image
+#   scripts/deps.sh                      the defaults: postgres podman chromium sandbox-image postgres-docs
 #   scripts/deps.sh postgres podman ...  only these components
 #   scripts/deps.sh all rootless-podman  the defaults and the optional rootless-podman (what test.sh asks for):
 #                                        a rootless Podman API of its own user (scripts/podman-rootless.sh)
@@ -16,7 +16,7 @@ SCRIPTS="$CONCLAVE_ROOT/scripts"
 SANDBOX_SCRIPT="$SCRIPTS/sandbox-image.sh"
 SANDBOX_ENV="$CONCLAVE_DATA/sandbox-image.env"
 ENV_FILE="$CONCLAVE_DATA/env.sh"
-ALL=(postgres podman chromium sandbox-image)
+ALL=(postgres podman chromium sandbox-image postgres-docs)
 OPTIONAL=(rootless-podman)
 
 case "${1:-}" in
@@ -47,6 +47,11 @@ fi
 
 if wants chromium; then
   "$SCRIPTS/chromium.sh" install >/dev/null
+fi
+
+# The PostgreSQL manual: the documents of the Knowledge module's retrieval-quality test.
+if wants postgres-docs; then
+  "$SCRIPTS/postgres-docs.sh" install
 fi
 
 if wants sandbox-image; then
@@ -93,6 +98,9 @@ tmp="$(mktemp "$CONCLAVE_DATA/.env.sh.XXXXXX")"
   fi
   if [ -x /usr/bin/chromium ]; then
     "$SCRIPTS/chromium.sh" env
+  fi
+  if "$SCRIPTS/postgres-docs.sh" status; then
+    "$SCRIPTS/postgres-docs.sh" env
   fi
   if [ -f "$SANDBOX_SCRIPT" ] && [ -s "$SANDBOX_ENV" ]; then
     cat "$SANDBOX_ENV"

@@ -3,6 +3,7 @@ using Conclave.Egress;
 using Conclave.Host.Composition;
 using Conclave.Identity;
 using Conclave.Identity.Contracts;
+using Conclave.Knowledge;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
@@ -16,6 +17,7 @@ builder.Services.AddEgressPolicy(builder.Configuration);
 builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
+builder.Services.AddKnowledgeModule(builder.Configuration);
 
 var app = builder.Build();
 
@@ -25,6 +27,7 @@ var api = app.MapGroup("").RequireAuthorization(IdentityPolicies.Api);
 api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
+api.MapKnowledgeModule();
 
 app.Run();
 

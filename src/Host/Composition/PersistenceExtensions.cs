@@ -1,4 +1,5 @@
 using Conclave.Agents;
+using Conclave.Knowledge;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 using Conclave.Sessions.Contracts;
@@ -41,10 +42,12 @@ internal static class PersistenceExtensions
             options.Policies.UseDurableLocalQueues();
             options.ConfigureAgents();
             options.ConfigureSandbox();
+            options.ConfigureKnowledge(builder.Configuration);
 
             // Routing between modules, in one place.
             options.PublishMessage<RunRequested>().ToLocalQueue(AgentsModule.RunsQueue);
             options.PublishMessage<SessionRemoved>().ToLocalQueue(SandboxModule.Queue);
+            options.PublishMessage<SessionRemoved>().ToLocalQueue(KnowledgeModule.Queue);
             options.PublishMessage<RunCancellationRequested>().ToLocalQueue(AgentsModule.RunControlQueue);
         });
         return builder;

@@ -1,0 +1,310 @@
+// Knowledge benchmark (issue 11): ingest chunks/s end to end and embedding alone; search over 100,000
+// chunks (the SQL part, the whole tool with the query's embedding, HNSW recall@10 against exact search
+// at the ef_search used); the embedding model's resident memory in the Host.
+// Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Knowledge [-- --smoke] [-- --threads=N]
+//   --smoke      tiny n, no thresholds (test.sh runs every bench this way)
+//   --threads=N  CPU threads per embedding call (default: the product's, half the cores)
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Conclave.Bench.Knowledge;
+using Conclave.Knowledge;
+using Conclave.Knowledge.Chunking;
+using Conclave.Knowledge.Contracts;
+using Conclave.Knowledge.Embedding;
+using Conclave.Knowledge.Extraction;
+using Conclave.Knowledge.Retrieval;
+using Conclave.Knowledge.Storage;
+using Conclave.Testing;
+using Conclave.Testing.Host;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+var smoke = args.Contains("--smoke");
+var corpusSize = smoke ? 2_000 : 100_000;
+var searchRuns = smoke ? 20 : 300;
+var recallRuns = smoke ? 10 : 100;
+var ingestDocuments = smoke ? 1 : 6;
+var wordsPerDocument = smoke ? 500 : 2_500;
+const string Owner = ConclaveApp.DefaultUserId;
+const double MiB = 1024 * 1024;
+
+var app = new ConclaveApp();
+if (args.FirstOrDefault(a => a.StartsWith("--threads=", StringComparison.Ordinal)) is { } threads)
+{
+    app.ExtraSettings["Conclave:Knowledge:Embedding:Threads"] = threads["--threads=".Length..];
+}
+
+await app.InitializeAsync();
+var table = new Table(thresholds: !smoke);
+try
+{
+    var options = app.Service<IOptions<KnowledgeOptions>>().Value;
+    var embedder = app.Service<KnowledgeEmbedder>();
+    var collections = app.Service<IKnowledgeCollections>();
+    var documents = app.Service<IKnowledgeDocuments>();
+    var random = new Random(11);
+
+    // 1. Memory: the Host's resident set before and after the model is loaded.
+    var before = ResidentBytes();
+    await embedder.EmbedPassagesAsync(["warm up"], CancellationToken.None);
+    var after = ResidentBytes();
+    table.Value("embedding model resident memory in the Host (RSS after first use - before)", $"{(after - before) / MiB:0} MiB", "- (report)", null);
+
+    // 2. Ingest end to end: upload -> queue -> extract -> chunk -> embed -> insert -> ready.
+    var library = await collections.CreateLibraryAsync(Owner, "bench ingest", null, CancellationToken.None);
+    var markdown = Enumerable.Range(0, ingestDocuments).Select(i => Markdown(i, wordsPerDocument)).ToList();
+
+    // Warm-up, not timed: the first message of a type makes Wolverine generate and compile its handler (seconds).
+    var warmUp = await documents.AddAsync(Owner, library.Id, "warm-up.md", new MemoryStream(Encoding.UTF8.GetBytes(Markdown(99, 50))), CancellationToken.None);
+    await Eventually.Until(
+        async () => (await documents.FindAsync(Owner, warmUp.Document.Id, CancellationToken.None))!.State is DocumentState.Ready or DocumentState.Failed,
+        TimeSpan.FromMinutes(5),
+        "the warm-up document is indexed");
+    var clock = Stopwatch.StartNew();
+    var ids = new List<Guid>();
+    for (var i = 0; i < markdown.Count; i++)
+    {
+        var added = await documents.AddAsync(Owner, library.Id, $"doc-{i}.md", new MemoryStream(Encoding.UTF8.GetBytes(markdown[i])), CancellationToken.None);
+        ids.Add(added.Document.Id);
+    }
+
+    var ready = new List<KnowledgeDocument>();
+    await Eventually.Until(
+        async () =>
+        {
+            ready.Clear();
+            foreach (var id in ids)
+            {
+                ready.Add((await documents.FindAsync(Owner, id, CancellationToken.None))!);
+            }
+
+            return ready.All(d => d.State is DocumentState.Ready or DocumentState.Failed);
+        },
+        TimeSpan.FromMinutes(30),
+        "the bench documents are indexed");
+    var ingestSeconds = clock.Elapsed.TotalSeconds;
+    var chunkCount = ready.Sum(d => d.ChunksTotal);
+    var ingestRate = chunkCount / ingestSeconds;
+    table.Value(
+        $"ingest end to end, {chunkCount} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
+        $"{ingestRate:0.0} chunks/s", ">= 40 chunks/s", ingestRate >= 40);
+
+    // Embedding alone, the same chunks in the same batches.
+    var counter = app.Service<ITokenCounter>();
+    var chunker = new Chunker(counter, options.Chunking.ChunkTokens, options.Chunking.OverlapTokens, int.MaxValue);
+    clock.Restart();
+    var texts = markdown
+        .SelectMany(m => chunker.Split(DocumentReader.Read("doc.md", Encoding.UTF8.GetBytes(m), ExtractionLimits.From(options.Limits), CancellationToken.None), CancellationToken.None))
+        .Select(c => c.EmbeddingText)
+        .ToList();
+    table.Value($"extract + chunk alone, same {texts.Count} chunks (tokens counted by the model's tokenizer)", $"{texts.Count / clock.Elapsed.TotalSeconds:0.0} chunks/s", "- (beside ingest)", null);
+    clock.Restart();
+    foreach (var batch in texts.Chunk(options.Embedding.BatchSize))
+    {
+        await embedder.EmbedPassagesAsync(batch, CancellationToken.None);
+    }
+
+    var embedRate = texts.Count / clock.Elapsed.TotalSeconds;
+    var embeddingThreads = options.Embedding.Threads > 0 ? options.Embedding.Threads : Math.Max(1, Environment.ProcessorCount / 2);
+    table.Value(
+        $"embedding alone, same {texts.Count} chunks (batches of {options.Embedding.BatchSize}, {embeddingThreads} thread(s))",
+        $"{embedRate:0.0} chunks/s", "- (beside ingest)", null);
+
+    // 3. Search over a synthetic corpus, inserted with binary COPY; 10% belongs to another owner.
+    var database = app.Service<KnowledgeDatabase>();
+    var searchLibrary = await collections.CreateLibraryAsync(Owner, "bench search", null, CancellationToken.None);
+    var corpus = new SyntheticCorpus(random, clusters: smoke ? 50 : 2_000);
+    var build = Stopwatch.StartNew();
+    await LoadCorpusAsync(database, corpus, searchLibrary.Id, corpusSize, random);
+    table.Value($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", $"{build.Elapsed.TotalSeconds:0} s", "- (report)", null);
+
+    var search = (HybridSearch)app.Service<IKnowledgeSearch>();
+    if (args.Contains("--explain"))
+    {
+        var (text, vector) = corpus.Query(random);
+        Console.WriteLine(await search.ExplainAsync(new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5), text, vector, CancellationToken.None));
+    }
+
+    var sql = new List<double>();
+    var whole = new List<double>();
+    for (var i = 0; i < searchRuns + 10; i++)
+    {
+        var (text, vector) = corpus.Query(random);
+        var query = new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5);
+        clock.Restart();
+        await search.CandidatesAsync(query, text, vector, CancellationToken.None);
+        var sqlMs = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        await search.SearchAsync(query, CancellationToken.None);
+        var wholeMs = clock.Elapsed.TotalMilliseconds;
+        if (i >= 10)
+        {
+            // The first ten warm the pools, the plans and the JIT.
+            sql.Add(sqlMs);
+            whole.Add(wholeMs);
+        }
+    }
+
+    table.Latency($"search, SQL part (HNSW + full text + fusion input, {corpusSize:N0} chunks, ef_search {options.Search.EfSearch})", sql, 5, 20);
+    table.Latency("search_knowledge whole: embed the query + search + merge", whole, 25, null);
+
+    var recall = await RecallAsync(database, corpus, searchLibrary.Id, options.Search.EfSearch, recallRuns, random);
+    table.Value($"HNSW recall@10 vs exact search (ef_search {options.Search.EfSearch}, m 16, ef_construction 64, iterative scan)", $"{recall:0.000}", ">= 0.95", recall >= 0.95);
+    table.Value("runs are not starved while documents are embedded", "skipped", "needs the runs bench (bench/Conclave.Bench.Runs)", null);
+}
+finally
+{
+    table.Print();
+    await app.DisposeAsync();
+}
+
+return table.AllPassed ? 0 : 1;
+
+static long ResidentBytes()
+{
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    using var process = Process.GetCurrentProcess();
+    process.Refresh();
+    return process.WorkingSet64;
+}
+
+static string Markdown(int seed, int words)
+{
+    var random = new Random(seed);
+    var text = new StringBuilder();
+    var written = 0;
+    var section = 0;
+    while (written < words)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"## Section {++section} of document {seed}\n\n");
+        for (var p = 0; p < 4 && written < words; p++)
+        {
+            for (var s = 0; s < 5; s++)
+            {
+                var length = random.Next(12, 24);
+                text.Append(string.Join(' ', Enumerable.Range(0, length).Select(_ => SyntheticCorpus.EnglishWords[random.Next(SyntheticCorpus.EnglishWords.Length)])));
+                text.Append(". ");
+                written += length;
+            }
+
+            text.Append("\n\n");
+        }
+    }
+
+    return text.ToString();
+}
+
+static async Task LoadCorpusAsync(KnowledgeDatabase database, SyntheticCorpus corpus, Guid libraryId, int size, Random random)
+{
+    await using var connection = await database.OpenAsync(CancellationToken.None);
+    var otherLibrary = Guid.CreateVersion7();
+    await Execute(connection, """
+        INSERT INTO knowledge.collections (id, owner_id, kind, name, created_at, updated_at) VALUES (@other, 'someone-else', 'Library', 'theirs', now(), now());
+        DROP INDEX knowledge.chunks_embedding;
+        DROP INDEX knowledge.chunks_search;
+        """, ("other", otherLibrary));
+    const int PerDocument = 1_000;
+    var documentIds = new List<(Guid Id, Guid Collection, string Owner)>();
+    for (var d = 0; d * PerDocument < size; d++)
+    {
+        var theirs = d % 10 == 9;
+        var id = Guid.CreateVersion7();
+        documentIds.Add((id, theirs ? otherLibrary : libraryId, theirs ? "someone-else" : ConclaveApp.DefaultUserId));
+        await Execute(connection, """
+            INSERT INTO knowledge.documents (id, collection_id, owner_id, name, kind, size_bytes, sha256, version, live_version, state, chunks_embedded, chunks_total, created_at, updated_at)
+            VALUES (@id, @collection, @owner, @name, 'text', 0, @sha, 1, 1, 'Ready', 1000, 1000, now(), now())
+            """,
+            ("id", id), ("collection", theirs ? otherLibrary : libraryId), ("owner", theirs ? "someone-else" : ConclaveApp.DefaultUserId),
+            ("name", $"synthetic-{d}.txt"), ("sha", Guid.NewGuid().ToByteArray()));
+    }
+
+    await using (var writer = await connection.BeginBinaryImportAsync(
+        "COPY knowledge.chunks (document_id, owner_id, collection_id, ordinal, page, heading, body, overlap, embedding) FROM STDIN (FORMAT BINARY)"))
+    {
+        for (var i = 0; i < size; i++)
+        {
+            var (id, collection, owner) = documentIds[i / PerDocument];
+            var (text, vector) = corpus.Chunk(random);
+            await writer.StartRowAsync();
+            await writer.WriteAsync(id, NpgsqlDbType.Uuid);
+            await writer.WriteAsync(owner, NpgsqlDbType.Text);
+            await writer.WriteAsync(collection, NpgsqlDbType.Uuid);
+            await writer.WriteAsync(i % PerDocument, NpgsqlDbType.Integer);
+            await writer.WriteNullAsync();
+            await writer.WriteAsync("Synthetic section", NpgsqlDbType.Text);
+            await writer.WriteAsync(text, NpgsqlDbType.Text);
+            await writer.WriteAsync(0, NpgsqlDbType.Integer);
+            await writer.WriteAsync(new Vector(vector), "vector");
+        }
+
+        await writer.CompleteAsync();
+    }
+
+    // The same definitions as the schema's (KnowledgeDatabase), built once over the loaded rows.
+    await Execute(connection, """
+        SET maintenance_work_mem = '1GB';
+        CREATE INDEX chunks_embedding ON knowledge.chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
+        CREATE INDEX chunks_search ON knowledge.chunks USING gin (search);
+        ANALYZE knowledge.chunks;
+        ANALYZE knowledge.documents;
+        """);
+}
+
+static async Task<double> RecallAsync(KnowledgeDatabase database, SyntheticCorpus corpus, Guid libraryId, int efSearch, int runs, Random random)
+{
+    const string Nearest = """
+        SELECT id FROM knowledge.chunks WHERE owner_id = @owner AND collection_id = ANY(@collections)
+        ORDER BY embedding <=> @vector LIMIT 10
+        """;
+    await using var connection = await database.OpenAsync(CancellationToken.None);
+    double found = 0;
+    for (var i = 0; i < runs; i++)
+    {
+        var (_, vector) = corpus.Query(random);
+        var approximate = await IdsAsync(connection, $"SET LOCAL hnsw.ef_search = {efSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order;", Nearest, vector, libraryId);
+        var exact = await IdsAsync(connection, "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;", Nearest, vector, libraryId);
+        found += approximate.Intersect(exact).Count() / (double)Math.Max(1, exact.Count);
+    }
+
+    return found / runs;
+}
+
+static async Task<List<long>> IdsAsync(NpgsqlConnection connection, string settings, string sql, float[] vector, Guid libraryId)
+{
+    await using var tx = await connection.BeginTransactionAsync();
+    await using (var set = new NpgsqlCommand(settings, connection, tx))
+    {
+        await set.ExecuteNonQueryAsync();
+    }
+
+    await using var command = new NpgsqlCommand(sql, connection, tx);
+    command.Parameters.AddWithValue("owner", ConclaveApp.DefaultUserId);
+    command.Parameters.AddWithValue("collections", new[] { libraryId });
+    command.Parameters.AddWithValue("vector", new Vector(vector));
+    var ids = new List<long>();
+    await using (var reader = await command.ExecuteReaderAsync())
+    {
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+    }
+
+    await tx.CommitAsync();
+    return ids;
+}
+
+static async Task Execute(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+{
+    await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+    foreach (var (name, value) in parameters)
+    {
+        command.Parameters.AddWithValue(name, value);
+    }
+
+    await command.ExecuteNonQueryAsync();
+}

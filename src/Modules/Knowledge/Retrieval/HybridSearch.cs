@@ -1,0 +1,221 @@
+using System.Text.RegularExpressions;
+using Conclave.Knowledge.Contracts;
+using Conclave.Knowledge.Embedding;
+using Conclave.Knowledge.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Pgvector;
+
+namespace Conclave.Knowledge.Retrieval;
+
+/// <summary>One chunk found by either list, with its rank in each (null: not in that list).</summary>
+internal sealed record Candidate(
+    long Id, Guid DocumentId, string DocumentName, Guid CollectionId, int Ordinal, int? Page, string? Heading,
+    string Body, int Overlap, int? VectorRank, double? Distance, int? TextRank, double? TextScore);
+
+/// <summary>
+/// Vector search (HNSW, cosine) and full-text search (GIN, tsvector) over the owner's chunks in the
+/// given collections, in one SQL statement; the lists are fused by reciprocal rank and adjacent
+/// chunks merged. The owner and collection filter is in the SQL of both lists. Fusion is weighted
+/// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen).
+/// </summary>
+internal sealed partial class HybridSearch(
+    KnowledgeDatabase database, KnowledgeEmbedder embedder, CommonTerms commonTerms, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
+{
+    public const int MaxTopK = 50;
+    public const int MaxCollections = 200;
+
+    public async Task<IReadOnlyList<KnowledgeHit>> SearchAsync(KnowledgeQuery query, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Search;
+        var text = Validate(query, settings);
+        if (query.CollectionIds.Count == 0)
+        {
+            return [];
+        }
+
+        var vector = query.Mode == RetrievalMode.FullText ? null : await embedder.EmbedQueryAsync(text, cancellationToken);
+        var candidates = await CandidatesAsync(query, text, vector, cancellationToken);
+        return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight), query.TopK);
+    }
+
+    /// <summary>The SQL part alone (also for the benchmark): candidates for an already embedded query.</summary>
+    internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
+    {
+        var common = await commonTerms.GetAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, query, text, vector, common, "");
+        if (command is null)
+        {
+            return [];
+        }
+
+        var candidates = new List<Candidate>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                candidates.Add(new Candidate(
+                    reader.GetInt64(0),
+                    reader.GetGuid(1),
+                    reader.GetString(2),
+                    reader.GetGuid(3),
+                    reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetInt32(5),
+                    reader.IsDBNull(6) ? null : reader.GetString(6),
+                    reader.GetString(7),
+                    reader.GetInt32(8),
+                    reader.IsDBNull(9) ? null : (int)reader.GetInt64(9),
+                    reader.IsDBNull(10) ? null : reader.GetDouble(10),
+                    reader.IsDBNull(11) ? null : (int)reader.GetInt64(11),
+                    reader.IsDBNull(12) ? null : reader.GetFloat(12)));
+            }
+        }
+
+        return candidates;
+    }
+
+    /// <summary>The plan of the SQL part with its timings (EXPLAIN ANALYZE), for the benchmark.</summary>
+    internal async Task<string> ExplainAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
+    {
+        var common = await commonTerms.GetAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, query, text, vector, common, "EXPLAIN (ANALYZE, BUFFERS) ");
+        if (command is null)
+        {
+            return "";
+        }
+
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        return plan.ToString();
+    }
+
+    private NpgsqlCommand? Command(NpgsqlConnection connection, KnowledgeQuery query, string text, float[]? vector, string[] common, string prefix)
+    {
+        var settings = options.Value.Search;
+        var limit = Math.Max(settings.Candidates, query.TopK * 2);
+        var useVector = vector is not null;
+        var useText = query.Mode != RetrievalMode.Vector && Word().IsMatch(text);
+        if (!useVector && !useText)
+        {
+            return null;
+        }
+
+        var ctes = new List<string>();
+        var ids = new List<string>();
+        if (useVector)
+        {
+            ctes.Add("""
+                v AS MATERIALIZED (
+                    SELECT id, embedding <=> @vector AS distance FROM knowledge.chunks
+                    WHERE owner_id = @owner AND collection_id = ANY(@collections)
+                    ORDER BY embedding <=> @vector LIMIT @limit),
+                vr AS (SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM v)
+                """);
+            ids.Add("SELECT id FROM vr");
+        }
+
+        if (useText)
+        {
+            // The question's words OR'ed, less those in more than CommonTermFrequency of all chunks (a stop
+            // list the corpus keeps up to date, see CommonTerms). Ranking reads each match's tsvector, so at
+            // most MaxTextMatches matches are ranked.
+            ctes.Add("""
+                words AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', @words))) AS lexeme),
+                rare AS (SELECT lexeme FROM words WHERE lexeme <> ALL(@common)),
+                q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM (
+                        SELECT lexeme FROM rare UNION ALL SELECT lexeme FROM words WHERE NOT EXISTS (SELECT 1 FROM rare)) l),
+                m AS MATERIALIZED (
+                    SELECT c.id, c.search, q.query FROM knowledge.chunks c, q
+                    WHERE c.owner_id = @owner AND c.collection_id = ANY(@collections) AND c.search @@ q.query
+                    LIMIT @matches),
+                f AS MATERIALIZED (
+                    SELECT id, ts_rank_cd(search, query) AS score FROM m ORDER BY score DESC, id LIMIT @limit),
+                fr AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM f)
+                """);
+            ids.Add("SELECT id FROM fr");
+        }
+
+        var sql = $"""
+            WITH {string.Join(",\n", ctes)}
+            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap,
+                   {(useVector ? "vr.rank, vr.distance" : "NULL::bigint, NULL::float8")},
+                   {(useText ? "fr.rank, fr.score" : "NULL::bigint, NULL::real")}
+            FROM ({string.Join(" UNION ", ids)}) ids
+            JOIN knowledge.chunks c ON c.id = ids.id
+            JOIN knowledge.documents d ON d.id = c.document_id
+            {(useVector ? "LEFT JOIN vr ON vr.id = c.id" : "")}
+            {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
+            """;
+
+        // One round trip; ef_search, the iterative scan and jit are set on the module's connections (KnowledgeDatabase).
+        var command = new NpgsqlCommand(prefix + sql, connection);
+        command.Parameters.AddWithValue("owner", query.OwnerId);
+        command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
+        command.Parameters.AddWithValue("limit", limit);
+        if (useVector)
+        {
+            command.Parameters.AddWithValue("vector", new Vector(vector!));
+        }
+
+        if (useText)
+        {
+            command.Parameters.AddWithValue("words", text);
+            command.Parameters.AddWithValue("common", common);
+            command.Parameters.AddWithValue("matches", settings.MaxTextMatches);
+        }
+
+        return command;
+    }
+
+    /// <summary>Candidates best first with their score: fused ranks (hybrid), similarity (vector) or text rank (full text).</summary>
+    internal static IReadOnlyList<(Candidate Candidate, double Score)> Rank(IReadOnlyList<Candidate> candidates, RetrievalMode mode, int rrfK, double textWeight) =>
+        candidates
+            .Select(c => (Candidate: c, Score: mode switch
+            {
+                RetrievalMode.Vector => c.Distance is { } d ? 1 - d : double.MinValue,
+                RetrievalMode.FullText => c.TextScore ?? double.MinValue,
+                _ => (c.VectorRank is { } v ? 1.0 / (rrfK + v) : 0) + (c.TextRank is { } t ? textWeight / (rrfK + t) : 0),
+            }))
+            .Where(x => x.Score > double.MinValue)
+            .OrderByDescending(x => x.Score)
+            .ThenBy(x => x.Candidate.Id)
+            .ToList();
+
+    private static string Validate(KnowledgeQuery query, KnowledgeSearchOptions settings)
+    {
+        var text = query.Text?.Trim() ?? "";
+        if (text.Length == 0)
+        {
+            throw new KnowledgeValidationException("query", "Give a query: what to look for in the documents.");
+        }
+
+        if (text.Length > settings.MaxQueryChars)
+        {
+            throw new KnowledgeValidationException("query", $"The query is longer than {settings.MaxQueryChars} characters (MaxQueryChars). Ask for less at once.");
+        }
+
+        if (query.TopK is < 1 or > MaxTopK)
+        {
+            throw new KnowledgeValidationException("topK", $"topK must be between 1 and {MaxTopK}.");
+        }
+
+        if (query.CollectionIds.Count > MaxCollections)
+        {
+            throw new KnowledgeValidationException("collectionIds", $"Search at most {MaxCollections} collections at once.");
+        }
+
+        return text;
+    }
+
+    [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
+    private static partial Regex Word();
+}
