@@ -32,7 +32,8 @@ public sealed class ImageTests(ConclaveImage image, ITestOutputHelper output) : 
         Assert.Contains("embedded PostgreSQL ready", logs);
         Assert.Contains("a file system per session", logs);
         Assert.Contains("the engine sees what Conclave mounts", logs);
-        Assert.Contains("running Conclave as root with capabilities sys_admin, chown, dac_override, fowner only", logs);
+        Assert.Contains("running Conclave as user conclave (uid 10001", logs);
+        Assert.Contains("with capabilities sys_admin, chown, dac_override, fowner only", logs);
         Assert.Equal("Healthy", Check(health, "postgresql").GetProperty("status").GetString());
 
         using var user = new BrowserUser(container.BaseAddress);
