@@ -100,29 +100,19 @@ public sealed class KilledHostTests(ConclaveApp app) : IClassFixture<ConclaveApp
         return process;
     }
 
-    private static async Task WaitUntilReadyAsync(HttpClient http, Process child)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < Deadline)
+    private static Task WaitUntilReadyAsync(HttpClient http, Process child) =>
+        Eventually.Until(async () =>
         {
             Assert.False(child.HasExited, $"The Host process exited with {(child.HasExited ? child.ExitCode : 0)}");
             try
             {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
-                // Not listening yet.
+                return false; // not listening yet
             }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("The Host process did not become ready.");
-    }
+        }, Deadline, "the Host process answers /health/ready");
 
     private static int FreePort()
     {

@@ -1,3 +1,4 @@
+using Conclave.Agents.Runs;
 using System.Net;
 using System.Net.Http.Json;
 using Conclave.Sessions.Contracts;
@@ -29,8 +30,9 @@ public sealed class RunControlTests(ConclaveApp app) : IClassFixture<ConclaveApp
         gate.Release(100); // the step under way finishes...
         await app.WaitForEventAsync<RunPaused>(session.Id, p => p.RunId == posted.RunId, Deadline);
 
-        // ...and nothing after it happens: the tool call waits, the model is not asked again.
-        await Task.Delay(500);
+        // ...and nothing after it happens: once the execution has returned, the tool call waits and
+        // the model is not asked again.
+        await Eventually.Until(() => !app.Service<ActiveRuns>().IsExecuting(posted.RunId), Deadline, "the paused run's execution returned");
         var paused = await app.EventsAsync(session.Id);
         Assert.Equal("RunPaused", paused[^1].Type);
         Assert.Contains(paused, e => e.Data is ToolCallRequested);

@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
 using Docker.DotNet.Models;
@@ -67,7 +68,7 @@ public sealed class InterruptionTests(SandboxFixture fixture) : SandboxTest(fixt
         using var stop = new CancellationTokenSource();
 
         var running = Run(session, StartsBackgroundProcesses + "\nimport time\ntime.sleep(600)", ct: stop.Token);
-        await Wait.UntilAsync(async () => (await SleepersSeenByEngine(container.ContainerId)) == 2, TimeSpan.FromSeconds(30), "sleep 1000 and sleep 1001 to run");
+        await Eventually.Until(async () => (await SleepersSeenByEngine(container.ContainerId)) == 2, TimeSpan.FromSeconds(30), "sleep 1000 and sleep 1001 to run");
         await stop.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
@@ -82,7 +83,7 @@ public sealed class InterruptionTests(SandboxFixture fixture) : SandboxTest(fixt
         var session = NewSession();
         await RunOk(session, StartsBackgroundProcesses + "\nopen('note.txt', 'w').write('kept')");
         var container = Fixture.ContainerOf(session);
-        await Wait.UntilAsync(async () => (await SleepersSeenByEngine(container.ContainerId)) == 2, TimeSpan.FromSeconds(30), "sleep 1000 and sleep 1001 to run");
+        await Eventually.Until(async () => (await SleepersSeenByEngine(container.ContainerId)) == 2, TimeSpan.FromSeconds(30), "sleep 1000 and sleep 1001 to run");
 
         await Fixture.Sandbox.StopAsync(session);
 

@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
@@ -78,7 +79,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         await RemoveLeftoversOfEarlierRunsAsync();
         await host.StartAsync();
         await Janitor.FirstPass.WaitAsync(TimeSpan.FromSeconds(60));
-        await Wait.UntilAsync(() => Pool.ReadyCount == PoolSize, TimeSpan.FromMinutes(2), "the warm pool to fill");
+        await Eventually.Until(() => Pool.ReadyCount == PoolSize, TimeSpan.FromMinutes(2), "the warm pool to fill");
     }
 
     /// <summary>
@@ -155,7 +156,7 @@ internal static class SandboxHost
     /// <summary>A host with just the sandbox module, configured like the real Host (environment first, then overrides).</summary>
     public static IHost Build(string nodeId, string workspaceRoot, IDictionary<string, string?>? overrides = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -169,26 +170,6 @@ internal static class SandboxHost
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSandboxModule(builder.Configuration);
         return builder.Build();
-    }
-}
-
-public static class Wait
-{
-    /// <summary>Polls an observable condition until it holds or the deadline passes.</summary>
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
-        await UntilAsync(() => Task.FromResult(condition()), timeout, what);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Gave up after {timeout} waiting for {what}.");
-            }
-            await Task.Delay(50);
-        }
     }
 }
 

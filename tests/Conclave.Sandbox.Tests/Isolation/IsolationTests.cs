@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -160,7 +161,7 @@ public sealed class IsolationTests(SandboxFixture fixture) : SandboxTest(fixture
                     pass
             """, TimeSpan.FromSeconds(8));
         long peak = 0;
-        await Wait.UntilAsync(async () =>
+        await Eventually.Until(async () =>
         {
             var stats = await Fixture.Containers.StatsAsync(container.ContainerId, CancellationToken.None);
             peak = Math.Max(peak, (long)(stats?.PidsStats?.Current ?? 0));

@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Lifecycle;
 using Conclave.Sandbox.Tests.Fixtures;
@@ -32,7 +33,7 @@ public sealed class LifecycleTests(SandboxFixture fixture) : SandboxTest(fixture
 
         await Fixture.Docker.Containers.RemoveContainerAsync(first, new ContainerRemoveParameters { Force = true });
         // The janitor may reap the dead container before we look: gone counts as noticed.
-        await Wait.UntilAsync(() => Fixture.Sessions.Active.All(a => a.SessionId != session || !a.Container.IsAlive),
+        await Eventually.Until(() => Fixture.Sessions.Active.All(a => a.SessionId != session || !a.Container.IsAlive),
             TimeSpan.FromSeconds(30), "the bridge to notice");
 
         Assert.Equal("still here", (await RunOk(session, "open('data.txt').read()")).Result?.Trim('\''));
@@ -53,7 +54,7 @@ public sealed class LifecycleTests(SandboxFixture fixture) : SandboxTest(fixture
         await Task.WhenAll(sessions.Select(s => Fixture.Sandbox.RemoveSessionAsync(s)));
 
         Assert.DoesNotContain(Fixture.Sessions.Active, a => sessions.Contains(a.SessionId));
-        await Wait.UntilAsync(async () =>
+        await Eventually.Until(async () =>
         {
             var left = await Fixture.NodeContainersAsync();
             return left.Count <= SandboxFixture.PoolSize + Fixture.Sessions.Active.Count() && left.All(c => !containerIds.Contains(c.ID));

@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using System.Diagnostics;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
@@ -44,7 +45,7 @@ public sealed class HostileWorkspaceTests(SandboxFixture fixture) : SandboxTest(
         using var stop = new CancellationTokenSource();
 
         var blocked = Run(session, "open('pipe').read()", ct: stop.Token);
-        await Wait.UntilAsync(() => Fixture.Sessions.Active.Any(a => a.SessionId == session), TimeSpan.FromSeconds(30), "the execution to start");
+        await Eventually.Until(() => Fixture.Sessions.Active.Any(a => a.SessionId == session), TimeSpan.FromSeconds(30), "the execution to start");
         var clock = Stopwatch.StartNew();
         await stop.CancelAsync();
 

@@ -1,3 +1,4 @@
+using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
@@ -46,7 +47,7 @@ public sealed class WorkspaceFromCodeTests(SandboxFixture fixture) : SandboxTest
         var session = NewSession();
         await Fixture.Workspace.WriteAsync(session, "in/data.csv", new MemoryStream("a,b\n1,2\n3,4\n"u8.ToArray()));
         await Fixture.Workspace.WriteAsync(session, "notes.txt", new MemoryStream("hello"u8.ToArray()));
-        await Wait.UntilAsync(() => Fixture.Pool.ReadyCount > 0, TimeSpan.FromMinutes(2), "a warm container");
+        await Eventually.Until(() => Fixture.Pool.ReadyCount > 0, TimeSpan.FromMinutes(2), "a warm container");
 
         var result = await RunOk(session, "import pandas as pd\nint(pd.read_csv('in/data.csv')['b'].sum()) + len(open('notes.txt').read())");
         var container = await Fixture.Docker.Containers.InspectContainerAsync(Fixture.ContainerOf(session).ContainerId);

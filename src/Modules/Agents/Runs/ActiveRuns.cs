@@ -13,6 +13,9 @@ public sealed class ActiveRuns
         return new Registration(() => _runs.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(runId, stop)));
     }
 
+    /// <summary>Whether the run executes on this node now (its execution has not returned).</summary>
+    internal bool IsExecuting(Guid runId) => _runs.ContainsKey(runId);
+
     /// <summary>Cancels the run if it executes here; false when it does not.</summary>
     internal bool TryCancel(Guid runId)
     {
