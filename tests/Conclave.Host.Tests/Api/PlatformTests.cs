@@ -5,7 +5,8 @@ using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Api;
 
-public sealed class PlatformTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class PlatformTests(ConclaveApp app)
 {
     [Fact]
     public async Task The_liveness_endpoint_answers_healthy()

@@ -5,7 +5,8 @@ using Conclave.Sessions.Contracts;
 
 namespace Conclave.Host.Tests.Api;
 
-public sealed class SessionLifecycleTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class SessionLifecycleTests(ConclaveApp app)
 {
     [Fact]
     public async Task A_created_session_is_listed_renamed_and_deleted()

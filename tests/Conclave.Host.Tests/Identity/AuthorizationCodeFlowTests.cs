@@ -9,7 +9,8 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Conclave.Host.Tests.Identity;
 
 /// <summary>The OpenID Connect server driven over HTTP as a client library would: discovery, code + PKCE, refresh, revocation.</summary>
-public sealed class AuthorizationCodeFlowTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class AuthorizationCodeFlowTests(ConclaveApp app)
 {
     [Fact]
     public async Task Discovery_publishes_the_endpoints_s256_only_and_the_signing_keys()

@@ -5,7 +5,8 @@ using Conclave.Testing.Host;
 namespace Conclave.Host.Tests.Identity;
 
 /// <summary>Only a POST with this site's antiforgery token signs out: no other site, link or image can.</summary>
-public sealed partial class LogoutTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed partial class LogoutTests(ConclaveApp app)
 {
     [Theory]
     [InlineData("/connect/logout")]

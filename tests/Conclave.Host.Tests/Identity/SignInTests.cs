@@ -5,7 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Host.Tests.Identity;
 
-public sealed class SignInTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class SignInTests(ConclaveApp app)
 {
     /// <summary>The login page's one answer to every failed sign-in.</summary>
     public const string Refused = "Wrong user name or password, or too many tries. Check them and try again in a minute.";
@@ -87,7 +88,8 @@ public sealed class SignInTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     }
 }
 
-public sealed class AccountPageTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class AccountPageTests(ConclaveApp app)
 {
     [Fact]
     public async Task Changing_the_password_keeps_this_browser_signed_in_and_the_old_password_stops_working()

@@ -6,7 +6,8 @@ using Conclave.Testing.Host;
 namespace Conclave.Host.Tests.Identity;
 
 /// <summary>A token of one user reaches nothing of another user's: every endpoint answers 404 and reveals nothing.</summary>
-public sealed class TenancyTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class TenancyTests(ConclaveApp app)
 {
     [Fact]
     public async Task A_token_of_one_user_cannot_read_or_change_another_users_session_events_stream_or_files()

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conclave.Host.Tests.Identity;
 
 /// <summary>Without credentials the API answers 401 (ProblemDetails, never a redirect) and the UI sends you to the login page.</summary>
-public sealed partial class UnauthenticatedTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed partial class UnauthenticatedTests(ConclaveApp app)
 {
     [Fact]
     public async Task Every_api_endpoint_answers_401_without_credentials_or_with_a_bad_token()

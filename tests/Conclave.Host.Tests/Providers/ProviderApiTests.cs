@@ -10,7 +10,8 @@ using Npgsql;
 namespace Conclave.Host.Tests.Providers;
 
 /// <summary>Providers over HTTP: the key goes in, is stored encrypted, and only its hint ever comes back.</summary>
-public sealed class ProviderApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class ProviderApiTests(ConclaveApp app)
 {
     private const string Key = "fake-test-key-do-not-leak-9876wxyz";
     private static readonly CancellationToken None = CancellationToken.None;

@@ -7,7 +7,8 @@ namespace Conclave.Host.Tests.Sessions;
 /// The reconnect race of the old system: a client that resumes from version N while events are
 /// being appended must see every later version exactly once, in order.
 /// </summary>
-public sealed class FeedRaceTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class FeedRaceTests(ConclaveApp app)
 {
     [Fact]
     public async Task Clients_reconnecting_at_random_versions_during_concurrent_appends_see_every_version_once_in_order()

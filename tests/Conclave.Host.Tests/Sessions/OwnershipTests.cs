@@ -4,7 +4,8 @@ using Conclave.Sessions.Contracts;
 namespace Conclave.Host.Tests.Sessions;
 
 /// <summary>Every session use case filters by owner: another owner's session does not exist for you.</summary>
-public sealed class OwnershipTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class OwnershipTests(ConclaveApp app)
 {
     [Fact]
     public async Task Another_owners_session_is_invisible_and_untouchable()

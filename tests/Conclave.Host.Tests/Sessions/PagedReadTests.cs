@@ -6,7 +6,8 @@ using Conclave.Testing.Host;
 namespace Conclave.Host.Tests.Sessions;
 
 /// <summary>The log is read in bounded pages: a long catch-up arrives whole, an event page is bounded in events and in size.</summary>
-public sealed class PagedReadTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class PagedReadTests(ConclaveApp app)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 

@@ -5,7 +5,8 @@ using Npgsql;
 namespace Conclave.Host.Tests.Sessions;
 
 /// <summary>A lease is renewed by its holder only, in one statement that still counts as a change for optimistic savers.</summary>
-public sealed class RunLeaseTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class RunLeaseTests(ConclaveApp app)
 {
     [Fact]
     public async Task Only_the_holder_renews_and_a_renewal_moves_the_lease_version_on()

@@ -11,7 +11,8 @@ namespace Conclave.Host.Tests.Sessions;
 /// Sessions unit tests) are put into a session's stream as raw rows, then read back through every
 /// path the product reads: the log, the live feed and Marten's own event store.
 /// </summary>
-public sealed class StoredEventsTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class StoredEventsTests(ConclaveApp app)
 {
     private static readonly Guid RunId = new("0199aaaa-0000-7000-8000-000000000001");
 

@@ -9,7 +9,8 @@ using Conclave.Testing.Host;
 namespace Conclave.Host.Tests.Teams;
 
 /// <summary>Teams over HTTP: the caller's own teams, the read-only built-ins, clones and a session's choice.</summary>
-public sealed class TeamApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class TeamApiTests(ConclaveApp app)
 {
     private static readonly Guid AssistantId = new("00000000-0000-7000-8000-00000000a551");
     private static readonly Guid PlannerCoderCriticId = new("00000000-0000-7000-8000-0000000000c3");

@@ -5,7 +5,8 @@ using Conclave.Testing.Host;
 namespace Conclave.Host.Tests.Teams;
 
 /// <summary>Every team use case is scoped to its owner: another owner's team does not exist for you.</summary>
-public sealed class TeamOwnershipTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class TeamOwnershipTests(ConclaveApp app)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 

@@ -8,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conclave.Host.Tests.Teams;
 
 /// <summary>The session page's team picker, rendered with the Host's real team and session services.</summary>
-public sealed class TeamPickerTests(ConclaveApp app) : IClassFixture<ConclaveApp>
+[Collection(SharedHost.Name)]
+public sealed class TeamPickerTests(ConclaveApp app)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 

@@ -17,7 +17,7 @@ namespace Conclave.Testing.Host;
 
 /// <summary>
 /// The whole Host on its own fresh PostgreSQL database, talking to a scripted OpenAI-compatible
-/// provider over real HTTP. One per test class.
+/// provider over real HTTP. One per test class, or one per collection of classes that can share it (`SharedHost`).
 /// </summary>
 public class ConclaveApp : IAsyncLifetime
 {
