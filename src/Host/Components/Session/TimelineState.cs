@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Conclave.Agents.Contracts;
 using Conclave.Sessions.Contracts;
 
-namespace Conclave.Host.Components.Timeline;
+namespace Conclave.Host.Components.Session;
 
 /// <summary>What the session page shows, folded from the feed: persisted entries plus text still streaming.</summary>
 public sealed partial class TimelineState
