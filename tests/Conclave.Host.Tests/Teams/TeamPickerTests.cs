@@ -41,9 +41,12 @@ public sealed class TeamPickerTests(ConclaveApp app)
 
         // The teams load asynchronously: wait until the list and the selection are rendered.
         picker.WaitForAssertion(
-            () => Assert.Equal(
-                picker.FindAll("option").Select(o => o.GetAttribute("value")).FirstOrDefault(),
-                picker.Find("[data-testid=team-picker]").GetAttribute("value")),
+            () =>
+            {
+                var options = picker.FindAll("option");
+                Assert.NotEmpty(options);
+                Assert.Equal(options[0].GetAttribute("value"), picker.Find("[data-testid=team-picker]").GetAttribute("value"));
+            },
             TimeSpan.FromSeconds(10));
         var select = picker.Find("[data-testid=team-picker]");
         var offered = picker.FindAll("option").Select(o => o.GetAttribute("value")).ToList();

@@ -1,0 +1,43 @@
+using System.Text;
+using Conclave.Sessions.Contracts;
+
+namespace Conclave.Host.Components.Session;
+
+public enum EntryKind
+{
+    User,
+    Agent,
+    Tool,
+    Error,
+    Notice,
+}
+
+public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, string Text, DateTimeOffset At)
+{
+    public TokenUsage? Usage { get; set; }
+
+    public decimal? Cost { get; set; }
+
+    public string? Model { get; set; }
+
+    public Guid? MessageId { get; set; }
+
+    public ToolCallView? Tool { get; set; }
+
+    /// <summary>Taken out of the conversation by an edit (kept, hidden unless asked for).</summary>
+    public bool Superseded { get; set; }
+
+    public bool Edited { get; set; }
+}
+
+/// <param name="Outcome">Null while the call runs.</param>
+public sealed record ToolCallView(
+    string CallId,
+    string Name,
+    string Arguments,
+    string? Output = null,
+    ToolOutcome? Outcome = null,
+    IReadOnlyList<string>? Images = null,
+    TimeSpan? Duration = null);
+
+public sealed record StreamingMessage(Guid RunId, Guid MessageId, string Agent, StringBuilder Text);
