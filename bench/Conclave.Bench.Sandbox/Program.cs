@@ -18,7 +18,7 @@ var warmRuns = quick ? 8 : 30;
 var coldRuns = quick ? 3 : 8;
 var rawRuns = quick ? 5 : 15;
 var roundTrips = quick ? 50 : 300;
-const int concurrentSessions = 20;
+const int ConcurrentSessions = 20;
 var perSessionExecutions = quick ? 3 : 10;
 var transferRuns = quick ? 2 : 8;
 
@@ -64,7 +64,7 @@ table.Add("round trip, warm session (1+1)", trips, "<= 5 ms", "-", 5, null);
 await sandbox.RemoveSessionAsync(warmSession);
 
 // 3. Twenty sessions executing at once (containers already running; the figure is execution latency).
-var crowd = Enumerable.Range(0, concurrentSessions).Select(_ => Guid.NewGuid()).ToList();
+var crowd = Enumerable.Range(0, ConcurrentSessions).Select(_ => Guid.NewGuid()).ToList();
 await Task.WhenAll(crowd.Select(s => sandbox.ExecuteAsync(s, "import math")));
 var latencies = new List<double>();
 var failures = 0;
@@ -83,8 +83,8 @@ await Task.WhenAll(crowd.Select(async s =>
     }
 }));
 var throughput = latencies.Count / wall.Elapsed.TotalSeconds;
-table.Add($"{concurrentSessions} sessions concurrently, per execution", latencies, "-", "-", null, null);
-table.AddRow($"{concurrentSessions} sessions concurrently, throughput / failures", $"{throughput:0.0} exec/s", $"{failures} failed", "0 failures", failures == 0);
+table.Add($"{ConcurrentSessions} sessions concurrently, per execution", latencies, "-", "-", null, null);
+table.AddRow($"{ConcurrentSessions} sessions concurrently, throughput / failures", $"{throughput:0.0} exec/s", $"{failures} failed", "0 failures", failures == 0);
 
 // 4. Memory of an idle sandbox (the twenty above, idle now), from container stats.
 var memory = new List<double>();

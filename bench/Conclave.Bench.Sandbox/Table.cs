@@ -3,7 +3,7 @@ namespace Conclave.Bench.Sandbox;
 /// <summary>The bench/ table: figure, p50, p99, target, pass/fail.</summary>
 internal sealed class Table
 {
-    private readonly List<string[]> rows = [];
+    private readonly List<string[]> _rows = [];
 
     public bool AllPassed { get; private set; } = true;
 
@@ -22,17 +22,17 @@ internal sealed class Table
         {
             AllPassed = false;
         }
-        rows.Add([figure, p50, p99, target, passed switch { true => "pass", false => "FAIL", null => "info" }]);
+        _rows.Add([figure, p50, p99, target, passed switch { true => "pass", false => "FAIL", null => "info" }]);
     }
 
     public void Print()
     {
         string[] header = ["figure", "p50", "p99", "target", "result"];
-        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        var widths = header.Select((h, i) => _rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => c.PadRight(widths[i]))) + " |";
         Console.WriteLine(Line(header));
         Console.WriteLine("|" + string.Join("|", widths.Select(w => new string('-', w + 2))) + "|");
-        foreach (var row in rows)
+        foreach (var row in _rows)
         {
             Console.WriteLine(Line(row));
         }

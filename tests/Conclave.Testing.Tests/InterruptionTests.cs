@@ -15,7 +15,9 @@ public sealed class InterruptionTests : ScriptedServerTest
         var error = await Record.ExceptionAsync(async () =>
         {
             await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+            {
                 received.AddRange(update.ContentUpdate.Select(part => part.Text));
+            }
         });
 
         Assert.Equal(HttpRequestError.ResponseEnded, Assert.IsType<HttpIOException>(error).HttpRequestError);
@@ -86,7 +88,10 @@ public sealed class InterruptionTests : ScriptedServerTest
         Server.ReleaseChunk(2);
         var rest = new List<string>();
         for (var more = await second; more; more = await updates.MoveNextAsync())
+        {
             rest.AddRange(updates.Current.ContentUpdate.Select(part => part.Text));
+        }
+
         Assert.Equal(["two ", "three"], rest);
     }
 

@@ -21,7 +21,9 @@ public abstract class ScriptedServerTest : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_server is not null)
+        {
             await _server.DisposeAsync();
+        }
     }
 
     /// <summary>The real OpenAI SDK client pointed at the scripted server; no retries unless asked for.</summary>
@@ -39,7 +41,10 @@ public abstract class ScriptedServerTest : IAsyncLifetime
     {
         var updates = new List<StreamingChatCompletionUpdate>();
         await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage(prompt)], cancellationToken: cancellationToken))
+        {
             updates.Add(update);
+        }
+
         return updates;
     }
 

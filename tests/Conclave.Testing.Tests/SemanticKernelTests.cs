@@ -23,7 +23,9 @@ public sealed class SemanticKernelTests : ScriptedServerTest
         var answer = "";
         await foreach (var part in kernel.GetRequiredService<IChatCompletionService>()
                            .GetStreamingChatMessageContentsAsync(new ChatHistory("What is 1+2?"), settings, kernel))
+        {
             answer += part.Content;
+        }
 
         Assert.Equal("The sum is 3.", answer);
         var first = await Server.WaitForRequestAsync(0, Deadline);

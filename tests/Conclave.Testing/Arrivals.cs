@@ -15,12 +15,21 @@ internal sealed class Arrivals<T>
 
     public int Count
     {
-        get { lock (_lock) return _items.Count; }
+        get
+        {
+            lock (_lock)
+            {
+                return _items.Count;
+            }
+        }
     }
 
     public IReadOnlyList<T> Snapshot()
     {
-        lock (_lock) return _items.ToArray();
+        lock (_lock)
+        {
+            return _items.ToArray();
+        }
     }
 
     public void Add(T item) => Add(_ => item);
@@ -49,7 +58,9 @@ internal sealed class Arrivals<T>
         lock (_lock)
         {
             if (index < _items.Count)
+            {
                 return _items[index];
+            }
 
             if (!_waiters.TryGetValue(index, out var waiter))
             {

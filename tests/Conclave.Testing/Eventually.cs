@@ -22,7 +22,9 @@ public static class Eventually
         {
             var left = timeout - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
+            {
                 throw new TimeoutException($"Not true within {timeout.TotalSeconds:0.###} s: {because}");
+            }
 
             await Task.Delay(pause < left ? pause : left);
             // Backs off so a slow condition (a query, a page) does not hammer what it observes.

@@ -67,7 +67,7 @@ public sealed class LoopbackListener : IAsyncDisposable
             }
 
             var ends = probes.Select(p => p.LocalEndPoint!).ToList();
-            await Eventually.Until(() => { lock (_lock) return ends.All(_accepted.Contains); }, timeout, "the probe connections are accepted");
+            await Eventually.Until(() => { lock (_lock) { return ends.All(_accepted.Contains); } }, timeout, "the probe connections are accepted");
             lock (_lock)
             {
                 return _accepted.Count(e => !_probes.Contains(e));

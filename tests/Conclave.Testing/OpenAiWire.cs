@@ -43,7 +43,10 @@ internal sealed class OpenAiWire(string completionId, long created, string model
     {
         var delta = new JsonObject();
         if (first)
+        {
             delta["role"] = "assistant";
+        }
+
         delta["content"] = content;
         return Chunk(delta, finishReason: null);
     }
@@ -81,7 +84,10 @@ internal sealed class OpenAiWire(string completionId, long created, string model
     {
         var chunk = ChunkObject(new JsonObject(), finishReason);
         if (usage is not null)
+        {
             chunk["usage"] = Usage(usage);
+        }
+
         return chunk.ToJsonString();
     }
 
@@ -142,7 +148,10 @@ internal sealed class OpenAiWire(string completionId, long created, string model
         });
         // With include_usage, OpenAI sends "usage": null on every chunk before the usage chunk.
         if (usageOnEveryChunk)
+        {
             chunk["usage"] = null;
+        }
+
         return chunk;
     }
 

@@ -53,13 +53,18 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_serverConnectionString is null || _databases.IsEmpty)
+        {
             return;
+        }
 
         await using var server = new NpgsqlConnection(_serverConnectionString);
         await server.OpenAsync();
         // FORCE ends connections a test host may still hold in its pool.
         foreach (var name in _databases)
+        {
             await DropAsync(server, name);
+        }
+
         _databases.Clear();
     }
 
@@ -88,7 +93,9 @@ public sealed class PostgresFixture : IAsyncLifetime
     {
         var sanitised = new StringBuilder();
         foreach (var c in prefix.ToLowerInvariant())
+        {
             sanitised.Append(c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : '_');
+        }
 
         // PostgreSQL truncates identifiers to 63 bytes; "t_" + prefix + "_" + 8 hex must fit.
         var trimmed = sanitised.ToString(0, Math.Min(sanitised.Length, 63 - 11));
@@ -99,7 +106,9 @@ public sealed class PostgresFixture : IAsyncLifetime
     {
         var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
         if (!string.IsNullOrWhiteSpace(configured))
+        {
             return configured;
+        }
 
         if (TestcontainersSettings.OS.DockerEndpointAuthConfig is null)
         {

@@ -127,7 +127,9 @@ public sealed class RecordedRequest
     {
         var outcome = await WaitUntilFinishedAsync(timeout);
         if (outcome != RequestOutcome.ClientDisconnected)
+        {
             throw new InvalidOperationException($"Request #{Index} ended as {outcome}, not by the client disconnecting.");
+        }
     }
 
     public async Task<RequestOutcome> WaitUntilFinishedAsync(TimeSpan timeout)
@@ -160,7 +162,10 @@ public sealed class RecordedRequest
     private static JsonElement ParseOrUndefined(string rawBody)
     {
         if (string.IsNullOrWhiteSpace(rawBody))
+        {
             return default;
+        }
+
         try
         {
             using var document = JsonDocument.Parse(rawBody);

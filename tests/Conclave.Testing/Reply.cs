@@ -147,7 +147,10 @@ public sealed partial record Reply
     internal IReadOnlyList<string> ContentChunks()
     {
         if (Content is null)
+        {
             return [];
+        }
+
         return ExplicitChunks ?? (ChunkCount is { } count ? SplitEvenly(Content, count) : SplitIntoWords(Content));
     }
 

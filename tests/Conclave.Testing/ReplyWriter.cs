@@ -75,7 +75,10 @@ internal sealed class ReplyWriter(
         var usage = UsageFor(deltas.Count);
         List<string> epilogue = [wire.FinishChunk(reply.FinishReason, reply.UsageInFinalChunk ? usage : null)];
         if (request.IncludeUsage && !reply.OmitUsage)
+        {
             epilogue.Add(wire.UsageChunk(usage));
+        }
+
         epilogue.Add("[DONE]");
 
         return await SendChunksAsync(
@@ -113,20 +116,29 @@ internal sealed class ReplyWriter(
         for (var sent = 0; ; sent++)
         {
             if (IsInterruptionPoint(reply.CutAfterChunks, sent, chunks.Count))
+            {
                 throw new ConnectionCutException();
+            }
 
             if (IsInterruptionPoint(reply.StallAfterChunks, sent, chunks.Count))
+            {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
 
             if (sent == chunks.Count)
+            {
                 break;
+            }
 
             await PaceAsync();
             await SendAsync(chunks[sent], countsAsChunk: true);
         }
 
         foreach (var text in epilogue)
+        {
             await SendAsync(text, countsAsChunk: false);
+        }
+
         return RequestOutcome.Completed;
     }
 
@@ -137,9 +149,14 @@ internal sealed class ReplyWriter(
     private async Task PaceAsync()
     {
         if (gate is not null)
+        {
             await gate.WaitAsync(cancellationToken);
+        }
+
         if (reply.ChunkDelay > TimeSpan.Zero)
+        {
             await Task.Delay(reply.ChunkDelay, cancellationToken);
+        }
     }
 
     private async Task SendAsync(string text, bool countsAsChunk)
@@ -151,7 +168,10 @@ internal sealed class ReplyWriter(
         await Response.Body.FlushAsync(cancellationToken);
         request.OnBytesSent(bytes.Length);
         if (!countsAsChunk)
+        {
             return;
+        }
+
         request.OnChunkSent(sentAt);
         gate?.OnChunkSent(sentAt);
     }

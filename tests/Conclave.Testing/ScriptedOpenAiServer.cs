@@ -76,7 +76,9 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
     public void Enqueue(params Reply[] replies)
     {
         foreach (var reply in replies)
+        {
             _script.Enqueue(reply);
+        }
     }
 
     /// <summary>Answers requests that find the script empty, e.g. based on <see cref="RecordedRequest.LastMessage"/>.</summary>
@@ -97,7 +99,9 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
             return;
+        }
 
         // Unblocks stalled and gated responses first, so Kestrel has nothing to wait for.
         await _stopping.CancelAsync();
@@ -127,20 +131,27 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
         {
             request?.Finish(RequestOutcome.AbandonedByServer);
             if (context.Response.HasStarted)
+            {
                 throw; // Kestrel closes the connection after what was written, see ConnectionCutException.
+            }
+
             context.Abort();
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             if (request?.Finish(RequestOutcome.ClientDisconnected) == true)
+            {
                 _disconnects.Add(request);
+            }
         }
         catch (Exception fault) when (request is not null)
         {
             // Most likely a responder that threw: keep the exception for the test, tell the client.
             request.Fail(fault);
             if (!context.Response.HasStarted)
+            {
                 await WriteJsonAsync(context, 500, OpenAiWire.Error(500, $"Scripted server failed: {fault.Message}"), CancellationToken.None);
+            }
         }
     }
 

@@ -1,5 +1,5 @@
-using Conclave.Agents.Providers;
 using Conclave.Agents.Contracts;
+using Conclave.Agents.Providers;
 using Conclave.Agents.Runs;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Telemetry;

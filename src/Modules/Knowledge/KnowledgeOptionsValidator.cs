@@ -1,5 +1,5 @@
-using Conclave.Knowledge.Contracts;
 using System.ComponentModel.DataAnnotations;
+using Conclave.Knowledge.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Knowledge;

@@ -1,6 +1,6 @@
-using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Agents;
 

@@ -1,6 +1,6 @@
-using Conclave.Agents.Runs;
 using System.Net;
 using System.Net.Http.Json;
+using Conclave.Agents.Runs;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;

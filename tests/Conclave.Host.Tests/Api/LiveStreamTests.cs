@@ -1,8 +1,8 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Api;
 

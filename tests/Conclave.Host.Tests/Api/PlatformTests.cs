@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Configuration;
 using System.Net;
 using System.Text.Json;
 using Conclave.Testing.Host;
+using Microsoft.Extensions.Configuration;
 
 namespace Conclave.Host.Tests.Api;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Api;
 

@@ -248,10 +248,10 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     public async Task A_name_with_quotes_and_unicode_downloads_under_a_safe_header()
     {
         var session = await app.CreateSessionAsync();
-        const string name = "résumé \"final\".txt";
-        await UploadAsync(session.Id, [(name, "cv"u8.ToArray())]);
+        const string Name = "résumé \"final\".txt";
+        await UploadAsync(session.Id, [(Name, "cv"u8.ToArray())]);
 
-        var download = await app.Client.GetAsync(FilesUrl(session.Id, name));
+        var download = await app.Client.GetAsync(FilesUrl(session.Id, Name));
 
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal("résumé _final_.txt", download.Content.Headers.ContentDisposition?.FileNameStar);
@@ -362,15 +362,15 @@ public sealed class FileApiTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     /// <summary>The same body, sent chunked (without a Content-Length).</summary>
     private sealed class WithoutLength : HttpContent
     {
-        private readonly HttpContent inner;
+        private readonly HttpContent _inner;
 
         public WithoutLength(HttpContent inner)
         {
-            this.inner = inner;
+            _inner = inner;
             Headers.ContentType = inner.Headers.ContentType;
         }
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => inner.CopyToAsync(stream);
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => _inner.CopyToAsync(stream);
 
         protected override bool TryComputeLength(out long length)
         {

@@ -21,16 +21,16 @@ public sealed class RootlessEngineFactAttribute : FactAttribute
 /// <summary>The Host against rootless Podman on cgroup v1 (no cgroup limits), with unlimited sandboxes allowed by the operator.</summary>
 public sealed class UnlimitedSandboxApp : ConclaveApp
 {
-    private readonly string seccomp = Path.Combine(Path.GetTempPath(), $"conclave-seccomp-{Guid.NewGuid():N}.json");
+    private readonly string _seccomp = Path.Combine(Path.GetTempPath(), $"conclave-seccomp-{Guid.NewGuid():N}.json");
 
     public UnlimitedSandboxApp()
     {
         if (Environment.GetEnvironmentVariable(RootlessEngineFactAttribute.Variable) is { Length: > 0 } endpoint)
         {
             // The engine's user reads the profile from its path: a copy it can reach.
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "sandbox", "seccomp.json"), seccomp);
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "sandbox", "seccomp.json"), _seccomp);
             ExtraSettings["Conclave:Sandbox:DockerEndpoint"] = endpoint;
-            ExtraSettings["Conclave:Sandbox:SeccompProfile"] = seccomp;
+            ExtraSettings["Conclave:Sandbox:SeccompProfile"] = _seccomp;
             ExtraSettings["Conclave:Sandbox:AllowUnlimitedSandboxes"] = "true";
         }
     }
@@ -38,7 +38,7 @@ public sealed class UnlimitedSandboxApp : ConclaveApp
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        File.Delete(seccomp);
+        File.Delete(_seccomp);
     }
 }
 

@@ -1,5 +1,5 @@
-using Conclave.Testing.Host;
 using Conclave.Sessions.Contracts;
+using Conclave.Testing.Host;
 
 namespace Conclave.Host.Tests.Sessions;
 

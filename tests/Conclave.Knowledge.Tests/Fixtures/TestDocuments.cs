@@ -4,10 +4,10 @@ using System.Text;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
-using PageSize = UglyToad.PdfPig.Content.PageSize;
 using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.Fonts.Standard14Fonts;
 using UglyToad.PdfPig.Writer;
+using PageSize = UglyToad.PdfPig.Content.PageSize;
 
 namespace Conclave.Knowledge.Tests.Fixtures;
 

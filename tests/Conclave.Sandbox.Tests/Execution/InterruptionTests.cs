@@ -1,6 +1,6 @@
-using Conclave.Testing;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
+using Conclave.Testing;
 using Docker.DotNet.Models;
 
 namespace Conclave.Sandbox.Tests.Execution;

@@ -31,11 +31,11 @@ internal sealed class RootlessEngine : IAsyncDisposable
 {
     public const string Variable = "CONCLAVE_ROOTLESS_DOCKER_ENDPOINT";
 
-    private readonly IHost host;
+    private readonly IHost _host;
 
     private RootlessEngine(IHost host, string nodeId, string workspaceRoot)
     {
-        this.host = host;
+        _host = host;
         NodeId = nodeId;
         WorkspaceRoot = workspaceRoot;
     }
@@ -46,15 +46,15 @@ internal sealed class RootlessEngine : IAsyncDisposable
 
     public string WorkspaceRoot { get; }
 
-    public ISandbox Sandbox => host.Services.GetRequiredService<ISandbox>();
+    public ISandbox Sandbox => _host.Services.GetRequiredService<ISandbox>();
 
-    public ISandboxTools Tools => host.Services.GetRequiredService<ISandboxTools>();
+    public ISandboxTools Tools => _host.Services.GetRequiredService<ISandboxTools>();
 
-    public IWorkspace Workspace => host.Services.GetRequiredService<IWorkspace>();
+    public IWorkspace Workspace => _host.Services.GetRequiredService<IWorkspace>();
 
-    public ISandboxStatus Status => host.Services.GetRequiredService<ISandboxStatus>();
+    public ISandboxStatus Status => _host.Services.GetRequiredService<ISandboxStatus>();
 
-    internal SandboxContainers Containers => host.Services.GetRequiredService<SandboxContainers>();
+    internal SandboxContainers Containers => _host.Services.GetRequiredService<SandboxContainers>();
 
     public static async Task<RootlessEngine> StartAsync(bool allowUnlimited)
     {
@@ -65,7 +65,7 @@ internal sealed class RootlessEngine : IAsyncDisposable
         // (a clone under /root): the copy sits next to the workspaces, which it must reach anyway.
         var seccomp = Path.Combine(Path.GetDirectoryName(workspaceRoot)!, nodeId + "-seccomp.json");
         File.Copy(Path.Combine(AppContext.BaseDirectory, "sandbox", "seccomp.json"), seccomp);
-        var host = SandboxHost.Build(nodeId, workspaceRoot, new Dictionary<string, string?>
+        var _host = SandboxHost.Build(nodeId, workspaceRoot, new Dictionary<string, string?>
         {
             ["Conclave:Sandbox:DockerEndpoint"] = Endpoint ?? throw new InvalidOperationException($"{Variable} is not set."),
             ["Conclave:Sandbox:SeccompProfile"] = seccomp,
@@ -73,8 +73,8 @@ internal sealed class RootlessEngine : IAsyncDisposable
             ["Conclave:Sandbox:WarmPoolSize"] = "0",
             ["Conclave:Sandbox:WorkspaceQuotaBytes"] = (20L * 1024 * 1024).ToString(),
         });
-        await host.StartAsync();
-        return new RootlessEngine(host, nodeId, workspaceRoot);
+        await _host.StartAsync();
+        return new RootlessEngine(_host, nodeId, workspaceRoot);
     }
 
     public Task<EngineFacts> FactsAsync() => Containers.EngineAsync(CancellationToken.None);
@@ -82,7 +82,7 @@ internal sealed class RootlessEngine : IAsyncDisposable
     /// <summary>The "sandbox" entry of the readiness checks, as /health/ready computes it.</summary>
     public async Task<HealthReportEntry> ReadinessAsync()
     {
-        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(check => check.Tags.Contains("ready"));
+        var report = await _host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(check => check.Tags.Contains("ready"));
         return report.Entries["sandbox"];
     }
 
@@ -99,8 +99,8 @@ internal sealed class RootlessEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await host.StopAsync();
-        host.Dispose();
+        await _host.StopAsync();
+        _host.Dispose();
         File.Delete(Path.Combine(Path.GetDirectoryName(WorkspaceRoot)!, NodeId + "-seccomp.json"));
         if (Directory.Exists(WorkspaceRoot))
         {

@@ -1,8 +1,8 @@
-using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
 using Conclave.Sandbox.Workspaces;
+using Conclave.Testing;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Configuration;
@@ -24,7 +24,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     public const string SecretName = "CONCLAVE_TEST_SECRET";
     public static readonly string Secret = "s3cret-" + Guid.NewGuid().ToString("N");
 
-    private IHost? host;
+    private IHost? _host;
 
     public SandboxFixture()
     {
@@ -37,7 +37,7 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public string WorkspaceRoot { get; }
 
-    private IServiceProvider Services => host?.Services ?? throw new InvalidOperationException(DockerEndpoint.Unavailable ?? "The fixture did not start.");
+    private IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException(DockerEndpoint.Unavailable ?? "The fixture did not start.");
 
     public ISandbox Sandbox => Services.GetRequiredService<ISandbox>();
 
@@ -68,7 +68,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         {
             return;
         }
-        host = SandboxHost.Build(NodeId, WorkspaceRoot, new Dictionary<string, string?>
+        _host = SandboxHost.Build(NodeId, WorkspaceRoot, new Dictionary<string, string?>
         {
             ["Conclave:Sandbox:WorkspaceQuotaBytes"] = QuotaBytes.ToString(),
             ["Conclave:Sandbox:WarmPoolSize"] = PoolSize.ToString(),
@@ -77,7 +77,7 @@ public sealed class SandboxFixture : IAsyncLifetime
             ["Conclave:Sandbox:JanitorInterval"] = "00:00:02",
         });
         await RemoveLeftoversOfEarlierRunsAsync();
-        await host.StartAsync();
+        await _host.StartAsync();
         await Janitor.FirstPass.WaitAsync(TimeSpan.FromSeconds(60));
         await Eventually.Until(() => Pool.ReadyCount == PoolSize, TimeSpan.FromMinutes(2), "the warm pool to fill");
     }
@@ -133,10 +133,10 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (host is not null)
+        if (_host is not null)
         {
-            await host.StopAsync();
-            host.Dispose();
+            await _host.StopAsync();
+            _host.Dispose();
         }
         if (Directory.Exists(WorkspaceRoot))
         {
@@ -177,14 +177,14 @@ internal static class SandboxHost
 [Collection(SandboxCollection.Name)]
 public abstract class SandboxTest(SandboxFixture fixture) : IAsyncLifetime
 {
-    private readonly List<Guid> sessions = [];
+    private readonly List<Guid> _sessions = [];
 
     protected SandboxFixture Fixture { get; } = fixture;
 
     protected Guid NewSession()
     {
         var id = Guid.NewGuid();
-        sessions.Add(id);
+        _sessions.Add(id);
         return id;
     }
 
@@ -206,7 +206,7 @@ public abstract class SandboxTest(SandboxFixture fixture) : IAsyncLifetime
         {
             return;
         }
-        foreach (var id in sessions)
+        foreach (var id in _sessions)
         {
             await Fixture.Sandbox.RemoveSessionAsync(id);
         }

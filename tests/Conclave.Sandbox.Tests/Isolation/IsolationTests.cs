@@ -1,10 +1,10 @@
-using Conclave.Testing;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
+using Conclave.Testing;
 
 namespace Conclave.Sandbox.Tests.Isolation;
 

@@ -1,7 +1,7 @@
-using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Lifecycle;
 using Conclave.Sandbox.Tests.Fixtures;
+using Conclave.Testing;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
-using Conclave.Testing;
 using System.Diagnostics;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
+using Conclave.Testing;
 
 namespace Conclave.Sandbox.Tests.Workspaces;
 

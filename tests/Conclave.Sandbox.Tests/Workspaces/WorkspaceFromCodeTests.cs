@@ -1,7 +1,7 @@
-using Conclave.Testing;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Tests.Fixtures;
+using Conclave.Testing;
 
 namespace Conclave.Sandbox.Tests.Workspaces;
 

@@ -11,40 +11,40 @@ namespace Conclave.Sandbox.Tests.Workspaces;
 /// </summary>
 public sealed class WorkspacePathTests : IAsyncLifetime
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), "conclave-workspace-tests", Guid.NewGuid().ToString("N"));
-    private readonly string outside;
-    private readonly Guid session = Guid.NewGuid();
-    private readonly WorkspaceVolumes volumes;
-    private readonly WorkspaceFiles files;
-    private string directory = "";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "conclave-workspace-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _outside;
+    private readonly Guid _session = Guid.NewGuid();
+    private readonly WorkspaceVolumes _volumes;
+    private readonly WorkspaceFiles _files;
+    private string _directory = "";
 
     public WorkspacePathTests()
     {
         var options = Options.Create(new SandboxOptions
         {
-            WorkspaceRoot = Path.Combine(root, "workspaces"),
+            WorkspaceRoot = Path.Combine(_root, "workspaces"),
             WorkspaceQuotaBytes = 1024 * 1024,
             WorkspaceMaxEntries = 200,
         });
-        volumes = new WorkspaceVolumes(options, NullLogger<WorkspaceVolumes>.Instance);
-        files = new WorkspaceFiles(volumes, options);
-        outside = Path.Combine(root, "outside");
+        _volumes = new WorkspaceVolumes(options, NullLogger<WorkspaceVolumes>.Instance);
+        _files = new WorkspaceFiles(_volumes, options);
+        _outside = Path.Combine(_root, "outside");
     }
 
     public async Task InitializeAsync()
     {
-        directory = (await volumes.EnsureAsync(session, CancellationToken.None)).MountPath;
-        File.WriteAllText(Path.Combine(directory, "ok.txt"), "inside");
-        Directory.CreateDirectory(outside);
-        File.WriteAllText(Path.Combine(outside, "secret.txt"), "host secret");
+        _directory = (await _volumes.EnsureAsync(_session, CancellationToken.None)).MountPath;
+        File.WriteAllText(Path.Combine(_directory, "ok.txt"), "inside");
+        Directory.CreateDirectory(_outside);
+        File.WriteAllText(Path.Combine(_outside, "secret.txt"), "host secret");
         // What code in a sandbox could do: links pointing out of the workspace (and one that stays in).
-        File.CreateSymbolicLink(Path.Combine(directory, "passwd-link"), "/etc/passwd");
-        File.CreateSymbolicLink(Path.Combine(directory, "secret-link"), Path.Combine(outside, "secret.txt"));
-        Directory.CreateSymbolicLink(Path.Combine(directory, "outside-dir"), outside);
-        Directory.CreateSymbolicLink(Path.Combine(directory, "relative-escape"), "../../outside");
-        File.CreateSymbolicLink(Path.Combine(directory, "dangling"), Path.Combine(outside, "not-yet.txt"));
-        File.CreateSymbolicLink(Path.Combine(directory, "inner-link"), "ok.txt");
-        Directory.CreateSymbolicLink(Path.Combine(directory, "loop"), "loop");
+        File.CreateSymbolicLink(Path.Combine(_directory, "passwd-link"), "/etc/passwd");
+        File.CreateSymbolicLink(Path.Combine(_directory, "secret-link"), Path.Combine(_outside, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(_directory, "outside-dir"), _outside);
+        Directory.CreateSymbolicLink(Path.Combine(_directory, "relative-escape"), "../../outside");
+        File.CreateSymbolicLink(Path.Combine(_directory, "dangling"), Path.Combine(_outside, "not-yet.txt"));
+        File.CreateSymbolicLink(Path.Combine(_directory, "inner-link"), "ok.txt");
+        Directory.CreateSymbolicLink(Path.Combine(_directory, "loop"), "loop");
     }
 
     public static TheoryData<string> UnsafePaths() =>
@@ -62,20 +62,20 @@ public sealed class WorkspacePathTests : IAsyncLifetime
     [MemberData(nameof(UnsafePaths))]
     public async Task Unsafe_paths_are_rejected_and_nothing_outside_is_read_or_written(string path)
     {
-        await Assert.ThrowsAsync<WorkspacePathException>(() => files.OpenReadAsync(session, path));
-        var write = await Record.ExceptionAsync(() => files.WriteAsync(session, path, new MemoryStream("pwned"u8.ToArray())));
+        await Assert.ThrowsAsync<WorkspacePathException>(() => _files.OpenReadAsync(_session, path));
+        var write = await Record.ExceptionAsync(() => _files.WriteAsync(_session, path, new MemoryStream("pwned"u8.ToArray())));
 
         // A write through a link may only ever replace the link itself, inside the workspace.
         Assert.True(write is WorkspacePathException || !path.Contains('/'), $"{path}: {write}");
-        Assert.Equal(["secret.txt"], Directory.GetFiles(outside).Select(Path.GetFileName));
-        Assert.Equal("host secret", File.ReadAllText(Path.Combine(outside, "secret.txt")));
+        Assert.Equal(["secret.txt"], Directory.GetFiles(_outside).Select(Path.GetFileName));
+        Assert.Equal("host secret", File.ReadAllText(Path.Combine(_outside, "secret.txt")));
         Assert.DoesNotContain("pwned", File.ReadAllText("/etc/passwd"), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_symlink_is_never_followed_even_when_it_stays_inside()
     {
-        var refused = await Assert.ThrowsAsync<WorkspacePathException>(() => files.OpenReadAsync(session, "inner-link"));
+        var refused = await Assert.ThrowsAsync<WorkspacePathException>(() => _files.OpenReadAsync(_session, "inner-link"));
 
         Assert.Contains("symbolic link", refused.Message, StringComparison.Ordinal);
     }
@@ -83,19 +83,19 @@ public sealed class WorkspacePathTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_a_symlink_removes_the_link_not_its_target()
     {
-        await files.DeleteAsync(session, "secret-link");
-        await files.DeleteAsync(session, "outside-dir");
+        await _files.DeleteAsync(_session, "secret-link");
+        await _files.DeleteAsync(_session, "outside-dir");
 
-        Assert.False(File.Exists(Path.Combine(directory, "secret-link")));
-        Assert.Equal("host secret", File.ReadAllText(Path.Combine(outside, "secret.txt")));
+        Assert.False(File.Exists(Path.Combine(_directory, "secret-link")));
+        Assert.Equal("host secret", File.ReadAllText(Path.Combine(_outside, "secret.txt")));
     }
 
     [Fact]
     public async Task Listing_shows_regular_files_and_skips_symlinks()
     {
-        await files.WriteAsync(session, "data/table.csv", new MemoryStream("a,b\n1,2\n"u8.ToArray()));
+        await _files.WriteAsync(_session, "data/table.csv", new MemoryStream("a,b\n1,2\n"u8.ToArray()));
 
-        var listed = await files.ListAsync(session);
+        var listed = await _files.ListAsync(_session);
 
         Assert.Equal(["data/table.csv", "ok.txt"], listed.Select(f => f.Path));
         Assert.Equal(8, listed[0].SizeBytes);
@@ -104,31 +104,31 @@ public sealed class WorkspacePathTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_file_is_reported_as_not_found()
     {
-        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => files.OpenReadAsync(session, "nope.txt"));
-        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => files.DeleteAsync(session, "nope.txt"));
-        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => files.OpenReadAsync(Guid.NewGuid(), "ok.txt"));
+        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => _files.OpenReadAsync(_session, "nope.txt"));
+        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => _files.DeleteAsync(_session, "nope.txt"));
+        await Assert.ThrowsAsync<WorkspaceFileNotFoundException>(() => _files.OpenReadAsync(Guid.NewGuid(), "ok.txt"));
     }
 
     [Fact]
     public async Task A_write_over_the_quota_is_refused_and_leaves_nothing_behind()
     {
-        var before = volumes.Usage((await volumes.FindAsync(session, CancellationToken.None))!);
+        var before = _volumes.Usage((await _volumes.FindAsync(_session, CancellationToken.None))!);
         var tooBig = new MemoryStream(new byte[2 * 1024 * 1024]);
 
-        var refused = await Assert.ThrowsAsync<WorkspaceQuotaExceededException>(() => files.WriteAsync(session, "big.bin", tooBig));
+        var refused = await Assert.ThrowsAsync<WorkspaceQuotaExceededException>(() => _files.WriteAsync(_session, "big.bin", tooBig));
 
         Assert.Equal(1024 * 1024, refused.QuotaBytes);
-        Assert.False(File.Exists(Path.Combine(directory, "big.bin")));
-        Assert.Empty(Directory.GetFiles(directory, ".conclave-upload-*"));
-        Assert.Equal(before, volumes.Usage((await volumes.FindAsync(session, CancellationToken.None))!));
+        Assert.False(File.Exists(Path.Combine(_directory, "big.bin")));
+        Assert.Empty(Directory.GetFiles(_directory, ".conclave-upload-*"));
+        Assert.Equal(before, _volumes.Usage((await _volumes.FindAsync(_session, CancellationToken.None))!));
     }
 
     [Fact]
     public async Task Replacing_a_file_counts_only_the_difference_against_the_quota()
     {
-        await files.WriteAsync(session, "half.bin", new MemoryStream(new byte[600 * 1024]));
+        await _files.WriteAsync(_session, "half.bin", new MemoryStream(new byte[600 * 1024]));
 
-        var replaced = await files.WriteAsync(session, "half.bin", new MemoryStream(new byte[700 * 1024]));
+        var replaced = await _files.WriteAsync(_session, "half.bin", new MemoryStream(new byte[700 * 1024]));
 
         Assert.Equal(700 * 1024, replaced.SizeBytes);
     }
@@ -142,7 +142,7 @@ public sealed class WorkspacePathTests : IAsyncLifetime
         {
             try
             {
-                await files.WriteAsync(session, $"many/{i}.txt", new MemoryStream([]));
+                await _files.WriteAsync(_session, $"many/{i}.txt", new MemoryStream([]));
                 created++;
             }
             catch (WorkspaceQuotaExceededException e)
@@ -153,12 +153,12 @@ public sealed class WorkspacePathTests : IAsyncLifetime
 
         Assert.NotNull(full);
         Assert.InRange(created, 150, 200);
-        Assert.Contains("ok.txt", (await files.ListAsync(session)).Select(f => f.Path));
+        Assert.Contains("ok.txt", (await _files.ListAsync(_session)).Select(f => f.Path));
     }
 
     public async Task DisposeAsync()
     {
-        await volumes.DisposeAsync();
-        Directory.Delete(root, recursive: true);
+        await _volumes.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
     }
 }

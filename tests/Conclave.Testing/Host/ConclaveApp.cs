@@ -1,17 +1,17 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Conclave.Identity.Contracts;
 using Conclave.Sessions.Contracts;
-using Xunit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
-using System.Net.Http.Headers;
-using Conclave.Identity.Contracts;
-using Microsoft.AspNetCore.Identity;
+using Xunit;
 
 namespace Conclave.Testing.Host;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Conclave.Agents.Tools;
 using Conclave.Agents.Telemetry;
+using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

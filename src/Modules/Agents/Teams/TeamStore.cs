@@ -92,9 +92,9 @@ internal sealed class TeamStore(IDocumentStore store, TimeProvider clock, ILogge
     /// <summary>"Name (copy)", shortened so it stays within the name limit.</summary>
     private static string CopyName(string name)
     {
-        const string suffix = " (copy)";
-        var room = TeamLimits.MaxNameLength - suffix.Length;
-        return (name.Length > room ? name[..room].TrimEnd() : name) + suffix;
+        const string Suffix = " (copy)";
+        var room = TeamLimits.MaxNameLength - Suffix.Length;
+        return (name.Length > room ? name[..room].TrimEnd() : name) + Suffix;
     }
 
     private static void RefuseTemplate(Guid teamId)

@@ -8,41 +8,41 @@ internal sealed class AgentMetrics
 {
     public const string MeterName = "Conclave.Agents";
 
-    private readonly Histogram<double> stepOverhead;
-    private readonly Counter<long> steps;
-    private readonly Counter<long> tokens;
-    private readonly Counter<double> cost;
-    private readonly Counter<long> runsEnded;
+    private readonly Histogram<double> _stepOverhead;
+    private readonly Counter<long> _steps;
+    private readonly Counter<long> _tokens;
+    private readonly Counter<double> _cost;
+    private readonly Counter<long> _runsEnded;
 
     public AgentMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        stepOverhead = meter.CreateHistogram<double>(
+        _stepOverhead = meter.CreateHistogram<double>(
             "conclave.run.step.overhead", unit: "ms",
             description: "Time a run step spends in the orchestrator itself (reading, deciding, persisting), without the model's and the tool's own time.");
-        steps = meter.CreateCounter<long>("conclave.run.steps", description: "Persisted run steps, by kind (message, tool).");
-        tokens = meter.CreateCounter<long>("conclave.tokens", description: "Tokens used, by provider, model and direction (prompt, completion).");
-        cost = meter.CreateCounter<double>("conclave.cost", unit: "USD", description: "Cost of the tokens whose price is known, by provider.");
-        runsEnded = meter.CreateCounter<long>("conclave.runs.ended", description: "Runs that ended, by outcome.");
+        _steps = meter.CreateCounter<long>("conclave.run.steps", description: "Persisted run steps, by kind (message, tool).");
+        _tokens = meter.CreateCounter<long>("conclave.tokens", description: "Tokens used, by provider, model and direction (prompt, completion).");
+        _cost = meter.CreateCounter<double>("conclave.cost", unit: "USD", description: "Cost of the tokens whose price is known, by provider.");
+        _runsEnded = meter.CreateCounter<long>("conclave.runs.ended", description: "Runs that ended, by outcome.");
     }
 
     public void StepPersisted(string kind, double overheadMs)
     {
         var tag = new KeyValuePair<string, object?>("kind", kind);
-        steps.Add(1, tag);
-        stepOverhead.Record(overheadMs, tag);
+        _steps.Add(1, tag);
+        _stepOverhead.Record(overheadMs, tag);
     }
 
     public void Used(string provider, string model, TokenUsage usage, decimal? price)
     {
         KeyValuePair<string, object?> p = new("provider", provider), m = new("model", model);
-        tokens.Add(usage.PromptTokens, p, m, new("direction", "prompt"));
-        tokens.Add(usage.CompletionTokens, p, m, new("direction", "completion"));
+        _tokens.Add(usage.PromptTokens, p, m, new("direction", "prompt"));
+        _tokens.Add(usage.CompletionTokens, p, m, new("direction", "completion"));
         if (price is { } known)
         {
-            cost.Add((double)known, p);
+            _cost.Add((double)known, p);
         }
     }
 
-    public void RunEnded(string outcome) => runsEnded.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void RunEnded(string outcome) => _runsEnded.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

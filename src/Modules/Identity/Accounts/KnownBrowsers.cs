@@ -18,7 +18,7 @@ internal sealed class KnownBrowsers(IKeyRing keyRing, IHostEnvironment environme
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(180);
 
-    private readonly ITimeLimitedDataProtector protector =
+    private readonly ITimeLimitedDataProtector _protector =
         keyRing.ProtectorFor("Conclave.Identity.KnownBrowser").ToTimeLimitedDataProtector();
 
     /// <summary>This browser's id when its cookie says it signed in as <paramref name="normalizedUserName"/>; else null.</summary>
@@ -31,7 +31,7 @@ internal sealed class KnownBrowsers(IKeyRing keyRing, IHostEnvironment environme
 
         try
         {
-            var parts = protector.Unprotect(value).Split('\n', 2);
+            var parts = _protector.Unprotect(value).Split('\n', 2);
             return parts.Length == 2 && parts[1] == normalizedUserName ? parts[0] : null;
         }
         catch (CryptographicException)
@@ -44,7 +44,7 @@ internal sealed class KnownBrowsers(IKeyRing keyRing, IHostEnvironment environme
     public void Remember(HttpContext http, string normalizedUserName, string? id)
     {
         var development = environment.IsDevelopment() || environment.IsEnvironment("Testing");
-        var value = protector.Protect($"{id ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}\n{normalizedUserName}", Lifetime);
+        var value = _protector.Protect($"{id ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}\n{normalizedUserName}", Lifetime);
         http.Response.Cookies.Append(Cookie, value, new CookieOptions
         {
             HttpOnly = true,

@@ -53,21 +53,21 @@ internal sealed class SignInThrottleOptions
 /// </summary>
 internal sealed class SignInThrottle : IDisposable
 {
-    private readonly SignInThrottleOptions options;
-    private readonly TimeProvider time;
-    private readonly KnownBrowsers browsers;
-    private readonly PartitionedRateLimiter<string> addresses;
+    private readonly SignInThrottleOptions _options;
+    private readonly TimeProvider _time;
+    private readonly KnownBrowsers _browsers;
+    private readonly PartitionedRateLimiter<string> _addresses;
     // Bounded: a flood of made-up user names cannot fill the memory (when full, compaction drops the least recently used).
-    private readonly MemoryCache failures = new(new MemoryCacheOptions { SizeLimit = 100_000 });
-    private readonly Lock gate = new();
+    private readonly MemoryCache _failures = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    private readonly Lock _gate = new();
 
     public SignInThrottle(IOptions<SignInThrottleOptions> options, TimeProvider time, KnownBrowsers browsers)
     {
-        this.options = options.Value;
-        this.time = time;
-        this.browsers = browsers;
-        var settings = this.options;
-        addresses = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(
+        _options = options.Value;
+        _time = time;
+        _browsers = browsers;
+        var settings = _options;
+        _addresses = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(
             address,
             _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.AddressPermitLimit, Window = settings.AddressWindow, QueueLimit = 0 }));
     }
@@ -75,13 +75,13 @@ internal sealed class SignInThrottle : IDisposable
     /// <summary>Admits one request to a sign-in endpoint from this client address; else how long to wait.</summary>
     public TimeSpan? AdmitRequest(HttpContext http)
     {
-        using var lease = addresses.AttemptAcquire(AddressOf(http));
+        using var lease = _addresses.AttemptAcquire(AddressOf(http));
         if (lease.IsAcquired)
         {
             return null;
         }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : options.AddressWindow;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : _options.AddressWindow;
     }
 
     /// <summary>Admits one password check for <paramref name="userName"/>; else how long to wait (the password must not be checked then).</summary>
@@ -93,9 +93,9 @@ internal sealed class SignInThrottle : IDisposable
         }
 
         var name = Normalize(userName);
-        var browser = browsers.IdFor(http, name);
-        var now = time.GetUtcNow();
-        lock (gate)
+        var browser = _browsers.IdFor(http, name);
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             // A browser that signed in as this user before has its own budget and skips the user name's shared one.
             var own = AttemptsFor(browser is null ? ("address", AddressOf(http), name) : ("browser", browser, name), now);
@@ -107,15 +107,15 @@ internal sealed class SignInThrottle : IDisposable
 
             if (shared is not null)
             {
-                if (now - shared.Since >= options.FailureWindow)
+                if (now - shared.Since >= _options.FailureWindow)
                 {
                     shared.Count = 0;
                     shared.Since = now;
                 }
 
-                if (shared.Count >= options.UserNameFailureLimit)
+                if (shared.Count >= _options.UserNameFailureLimit)
                 {
-                    return shared.Since + options.FailureWindow - now;
+                    return shared.Since + _options.FailureWindow - now;
                 }
 
                 shared.Count++;
@@ -131,17 +131,17 @@ internal sealed class SignInThrottle : IDisposable
     public void PasswordCheckSucceeded(HttpContext http, string userName)
     {
         var name = Normalize(userName);
-        var browser = browsers.IdFor(http, name);
-        lock (gate)
+        var browser = _browsers.IdFor(http, name);
+        lock (_gate)
         {
-            failures.Remove(browser is null ? ("address", AddressOf(http), name) : ("browser", browser, name));
-            if (browser is null && failures.Get<Attempts>(("name", "", name)) is { Count: > 0 } shared)
+            _failures.Remove(browser is null ? ("address", AddressOf(http), name) : ("browser", browser, name));
+            if (browser is null && _failures.Get<Attempts>(("name", "", name)) is { Count: > 0 } shared)
             {
                 shared.Count--;
             }
         }
 
-        browsers.Remember(http, name, browser);
+        _browsers.Remember(http, name, browser);
     }
 
     /// <summary>
@@ -156,8 +156,8 @@ internal sealed class SignInThrottle : IDisposable
             return wait;
         }
 
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             var own = AttemptsFor(("client", AddressOf(http), clientId), now);
             if (Backoff(own, now) is { } backoff)
@@ -173,9 +173,9 @@ internal sealed class SignInThrottle : IDisposable
 
     public void ClientCheckSucceeded(HttpContext http, string clientId)
     {
-        lock (gate)
+        lock (_gate)
         {
-            failures.Remove(("client", AddressOf(http), clientId));
+            _failures.Remove(("client", AddressOf(http), clientId));
         }
     }
 
@@ -189,33 +189,33 @@ internal sealed class SignInThrottle : IDisposable
 
     public void Dispose()
     {
-        addresses.Dispose();
-        failures.Dispose();
+        _addresses.Dispose();
+        _failures.Dispose();
     }
 
     /// <summary>The wait still due after <paramref name="own"/>'s failures, or null when it may try now.</summary>
     private TimeSpan? Backoff(Attempts own, DateTimeOffset now)
     {
-        if (own.Count < options.FreeFailures)
+        if (own.Count < _options.FreeFailures)
         {
             return null;
         }
 
-        var seconds = options.FirstDelay.TotalSeconds * Math.Pow(2, Math.Min(own.Count - options.FreeFailures, 40));
-        var delay = seconds >= options.MaxDelay.TotalSeconds ? options.MaxDelay : TimeSpan.FromSeconds(seconds);
+        var seconds = _options.FirstDelay.TotalSeconds * Math.Pow(2, Math.Min(own.Count - _options.FreeFailures, 40));
+        var delay = seconds >= _options.MaxDelay.TotalSeconds ? _options.MaxDelay : TimeSpan.FromSeconds(seconds);
         var due = own.Last + delay - now;
         return due > TimeSpan.Zero ? due : null;
     }
 
     private Attempts AttemptsFor((string Kind, string Who, string Name) key, DateTimeOffset now)
     {
-        var attempts = failures.GetOrCreate(key, entry =>
+        var attempts = _failures.GetOrCreate(key, entry =>
         {
             entry.Size = 1;
-            entry.SlidingExpiration = options.FailureWindow;
+            entry.SlidingExpiration = _options.FailureWindow;
             return new Attempts { Since = now, Last = now };
         })!;
-        if (attempts.Count > 0 && now - attempts.Last >= options.FailureWindow)
+        if (attempts.Count > 0 && now - attempts.Last >= _options.FailureWindow)
         {
             // Long quiet: the old failures are forgotten.
             attempts.Count = 0;

@@ -119,15 +119,15 @@ internal static class KnowledgeEndpoints
     {
         var limit = options.Limits.MaxDocumentBytes;
         // The multipart framing around the file: boundaries and part headers.
-        const long framing = 64 * 1024;
-        if (request.ContentLength > limit + framing)
+        const long Framing = 64 * 1024;
+        if (request.ContentLength > limit + Framing)
         {
             throw DocumentStore.TooLarge(limit);
         }
 
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
-            bodySize.MaxRequestBodySize = limit + framing;
+            bodySize.MaxRequestBodySize = limit + Framing;
         }
 
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var media)

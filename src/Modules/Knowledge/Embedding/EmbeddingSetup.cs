@@ -1,5 +1,5 @@
-using Conclave.Knowledge.Contracts;
 using System.ClientModel;
+using Conclave.Knowledge.Contracts;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -162,7 +162,7 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
     /// <summary>A request body that throws once more than <c>limit</c> bytes have been read from it.</summary>
     private sealed class LimitedBody(Stream inner, long limit) : Stream
     {
-        private long total;
+        private long _total;
 
         public override bool CanRead => true;
 
@@ -174,7 +174,7 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
 
         public override long Position
         {
-            get => total;
+            get => _total;
             set => throw new NotSupportedException();
         }
 
@@ -188,8 +188,8 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
 
         private int Count(int read)
         {
-            total += read;
-            if (total > limit)
+            _total += read;
+            if (_total > limit)
             {
                 throw UploadRejectedException.TooLarge(limit);
             }

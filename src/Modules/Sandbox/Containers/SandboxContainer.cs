@@ -6,7 +6,7 @@ namespace Conclave.Sandbox.Containers;
 /// <summary>One started sandbox container with its kernel bridge; warm (no session yet) or bound to a session.</summary>
 internal sealed class SandboxContainer(Guid sandboxId, string containerId, string name, KernelBridge bridge, WorkspaceVolume volume)
 {
-    private long lastUsedTicks = DateTimeOffset.UtcNow.UtcTicks;
+    private long _lastUsedTicks = DateTimeOffset.UtcNow.UtcTicks;
 
     public Guid SandboxId { get; } = sandboxId;
 
@@ -23,7 +23,7 @@ internal sealed class SandboxContainer(Guid sandboxId, string containerId, strin
 
     public bool IsAlive => !Bridge.IsClosed;
 
-    public DateTimeOffset LastUsed => new(Interlocked.Read(ref lastUsedTicks), TimeSpan.Zero);
+    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
 
-    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref lastUsedTicks, now.UtcTicks);
+    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastUsedTicks, now.UtcTicks);
 }

@@ -25,29 +25,29 @@ internal sealed class SandboxContainers : IAsyncDisposable
     public const string PoolSession = "pool";
     private const string NamePrefix = "conclave-sandbox-";
 
-    private readonly SandboxOptions options;
-    private readonly WorkspaceVolumes volumes;
-    private readonly SandboxStatus status;
-    private readonly ILogger<SandboxContainers> logger;
-    private readonly ILogger bridgeLogger;
-    private readonly ConcurrentDictionary<Guid, string> owned = new();
+    private readonly SandboxOptions _options;
+    private readonly WorkspaceVolumes _volumes;
+    private readonly SandboxStatus _status;
+    private readonly ILogger<SandboxContainers> _logger;
+    private readonly ILogger _bridgeLogger;
+    private readonly ConcurrentDictionary<Guid, string> _owned = new();
 
     // Starting a kernel is CPU-bound (about a CPU-second): more starts at once than cores only makes
     // every one of them slower, and late ones would miss their start timeout.
-    private readonly SemaphoreSlim startGate = new(Math.Max(2, Environment.ProcessorCount));
+    private readonly SemaphoreSlim _startGate = new(Math.Max(2, Environment.ProcessorCount));
 
-    private readonly Lazy<string> seccompProfile;
-    private Task<EngineFacts>? engineProbe;
+    private readonly Lazy<string> _seccompProfile;
+    private Task<EngineFacts>? _engineProbe;
 
     public SandboxContainers(IOptions<SandboxOptions> options, WorkspaceVolumes volumes, SandboxStatus status, ILoggerFactory loggerFactory)
     {
-        this.options = options.Value;
-        this.volumes = volumes;
-        this.status = status;
-        logger = loggerFactory.CreateLogger<SandboxContainers>();
-        bridgeLogger = loggerFactory.CreateLogger<KernelBridge>();
-        Docker = new DockerClientBuilder().WithEndpoint(new Uri(this.options.DockerEndpoint)).Build();
-        seccompProfile = new(() => File.ReadAllText(this.options.SeccompProfile!));
+        _options = options.Value;
+        _volumes = volumes;
+        _status = status;
+        _logger = loggerFactory.CreateLogger<SandboxContainers>();
+        _bridgeLogger = loggerFactory.CreateLogger<KernelBridge>();
+        Docker = new DockerClientBuilder().WithEndpoint(new Uri(_options.DockerEndpoint)).Build();
+        _seccompProfile = new(() => File.ReadAllText(_options.SeccompProfile!));
     }
 
     public IDockerClient Docker { get; }
@@ -55,19 +55,19 @@ internal sealed class SandboxContainers : IAsyncDisposable
     /// <summary>What the engine is (asked once; a failed ask is asked again next time).</summary>
     public async Task<EngineFacts> EngineAsync(CancellationToken ct)
     {
-        var probe = Volatile.Read(ref engineProbe);
+        var probe = Volatile.Read(ref _engineProbe);
         if (probe is null || probe.IsFaulted || probe.IsCanceled)
         {
-            probe = EngineFacts.ProbeAsync(Docker, new Uri(options.DockerEndpoint), CancellationToken.None);
-            Volatile.Write(ref engineProbe, probe);
+            probe = EngineFacts.ProbeAsync(Docker, new Uri(_options.DockerEndpoint), CancellationToken.None);
+            Volatile.Write(ref _engineProbe, probe);
         }
         return await probe.WaitAsync(ct);
     }
 
     /// <summary>Containers this process created and has not removed yet (starting ones included).</summary>
-    public int OwnedCount => owned.Count;
+    public int OwnedCount => _owned.Count;
 
-    public bool Owns(Guid sandboxId) => owned.ContainsKey(sandboxId);
+    public bool Owns(Guid sandboxId) => _owned.ContainsKey(sandboxId);
 
     /// <summary>
     /// Creates and starts a container with <paramref name="volume"/> at /workspace, attaches to the kernel
@@ -76,22 +76,22 @@ internal sealed class SandboxContainers : IAsyncDisposable
     /// <exception cref="SandboxLimitsNotEnforcedException">The engine did not enforce a limit (and unlimited sandboxes are not allowed).</exception>
     public async Task<SandboxContainer> StartAsync(Guid sandboxId, WorkspaceVolume volume, Guid? sessionId, CancellationToken ct)
     {
-        if (status.RecentRefusal() is { } refusal)
+        if (_status.RecentRefusal() is { } refusal)
         {
             throw new SandboxLimitsNotEnforcedException(refusal);
         }
         var name = NamePrefix + sandboxId.ToString("N");
-        if (!owned.TryAdd(sandboxId, name))
+        if (!_owned.TryAdd(sandboxId, name))
         {
             throw new InvalidOperationException($"Sandbox {sandboxId} already exists.");
         }
         try
         {
-            await startGate.WaitAsync(ct);
+            await _startGate.WaitAsync(ct);
         }
         catch (OperationCanceledException)
         {
-            owned.TryRemove(sandboxId, out _);
+            _owned.TryRemove(sandboxId, out _);
             throw;
         }
         try
@@ -100,7 +100,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
         finally
         {
-            startGate.Release();
+            _startGate.Release();
         }
     }
 
@@ -110,16 +110,16 @@ internal sealed class SandboxContainers : IAsyncDisposable
         string? containerId = null;
         KernelBridge? bridge = null;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.StartTimeout);
+        deadline.CancelAfter(_options.StartTimeout);
         try
         {
             var facts = await EngineAsync(deadline.Token);
-            status.Engine = facts.Description;
+            _status.Engine = facts.Description;
             // From here code can write anything into the volume: the Host never copies its tree again.
-            volumes.MarkUsedByCode(volume);
+            _volumes.MarkUsedByCode(volume);
             if (facts.Rootless)
             {
-                volumes.OpenToRootlessEngine(volume, options.DockerEndpoint);
+                _volumes.OpenToRootlessEngine(volume, _options.DockerEndpoint);
             }
             var created = await Docker.Containers.CreateContainerAsync(Describe(name, sandboxId, volume, sessionId, facts), deadline.Token);
             containerId = created.ID;
@@ -127,16 +127,16 @@ internal sealed class SandboxContainers : IAsyncDisposable
                 containerId,
                 new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
                 deadline.Token);
-            bridge = new KernelBridge(stream, name, bridgeLogger);
+            bridge = new KernelBridge(stream, name, _bridgeLogger);
             await Docker.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), deadline.Token);
             var limits = await bridge.WaitHelloAsync(deadline.Token);
-            if (status.Record(SandboxLimits.Check(limits, Wanted()), facts, name) is { } refusal)
+            if (_status.Record(SandboxLimits.Check(limits, Wanted()), facts, name) is { } refusal)
             {
                 throw new SandboxLimitsNotEnforcedException(refusal);
             }
             await bridge.WaitReadyAsync(deadline.Token);
             var container = new SandboxContainer(sandboxId, containerId, name, bridge, volume) { SessionId = sessionId };
-            Log.ContainerStarted(logger, name, sessionId, sessionId is null ? "warm" : "cold", clock.ElapsedMilliseconds);
+            Log.ContainerStarted(_logger, name, sessionId, sessionId is null ? "warm" : "cold", clock.ElapsedMilliseconds);
             return container;
         }
         catch (Exception e)
@@ -153,10 +153,10 @@ internal sealed class SandboxContainers : IAsyncDisposable
             throw e switch
             {
                 SandboxUnavailableException or SandboxLimitsNotEnforcedException => e,
-                OperationCanceledException => new SandboxUnavailableException($"The sandbox did not start within {options.StartTimeout}.", e),
+                OperationCanceledException => new SandboxUnavailableException($"The sandbox did not start within {_options.StartTimeout}.", e),
                 DockerApiException { StatusCode: HttpStatusCode.NotFound } => new SandboxUnavailableException(
-                    $"The sandbox image '{options.Image}' is missing: build it with scripts/sandbox-image.sh (or deploy/sandbox/Containerfile).", e),
-                _ => new SandboxUnavailableException($"The container engine at {options.DockerEndpoint} could not start a sandbox: {e.Message}", e),
+                    $"The sandbox image '{_options.Image}' is missing: build it with scripts/sandbox-image.sh (or deploy/sandbox/Containerfile).", e),
+                _ => new SandboxUnavailableException($"The container engine at {_options.DockerEndpoint} could not start a sandbox: {e.Message}", e),
             };
         }
     }
@@ -189,11 +189,11 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Log.RemoveFailed(logger, e, containerIdOrName);
+            Log.RemoveFailed(_logger, e, containerIdOrName);
         }
         finally
         {
-            owned.TryRemove(sandboxId, out _);
+            _owned.TryRemove(sandboxId, out _);
         }
     }
 
@@ -217,7 +217,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
         catch (Exception e)
         {
-            logger.LogDebug(e, "Could not rename {ContainerName}", container.Name);
+            _logger.LogDebug(e, "Could not rename {ContainerName}", container.Name);
         }
     }
 
@@ -248,7 +248,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
-                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true, [$"{NodeLabel}={options.NodeId}"] = true },
+                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true, [$"{NodeLabel}={_options.NodeId}"] = true },
             },
         }, ct);
         var removed = 0;
@@ -256,12 +256,12 @@ internal sealed class SandboxContainers : IAsyncDisposable
         {
             // Filters are applied by the engine, but check again: a wrong filter must not kill others' containers.
             if (container.Labels is null
-                || !container.Labels.TryGetValue(NodeLabel, out var node) || node != options.NodeId
+                || !container.Labels.TryGetValue(NodeLabel, out var node) || node != _options.NodeId
                 || !container.Labels.TryGetValue(ManagedLabel, out var managed) || managed != "true")
             {
                 continue;
             }
-            if (container.Labels.TryGetValue(SandboxLabel, out var label) && Guid.TryParse(label, out var sandboxId) && owned.ContainsKey(sandboxId))
+            if (container.Labels.TryGetValue(SandboxLabel, out var label) && Guid.TryParse(label, out var sandboxId) && _owned.ContainsKey(sandboxId))
             {
                 continue;
             }
@@ -269,7 +269,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
             {
                 await Docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct);
                 removed++;
-                Log.OrphanRemoved(logger, container.Names?.FirstOrDefault() ?? container.ID, container.Labels.TryGetValue(SessionLabel, out var session) ? session : "?");
+                Log.OrphanRemoved(_logger, container.Names?.FirstOrDefault() ?? container.ID, container.Labels.TryGetValue(SessionLabel, out var session) ? session : "?");
             }
             catch (DockerContainerNotFoundException)
             {
@@ -279,15 +279,15 @@ internal sealed class SandboxContainers : IAsyncDisposable
     }
 
     private SandboxLimits.Wanted Wanted() => new(
-        options.MemoryBytes, options.PidsLimit, options.NanoCpus, options.WorkspaceQuotaBytes,
-        volumes.QuotaEnforcedByKernel ? options.WorkspaceQuotaBytes + options.WorkspaceMaxEntries * 256 + volumes.QuotaSlackBytes : null,
-        options.WorkspaceNoExec);
+        _options.MemoryBytes, _options.PidsLimit, _options.NanoCpus, _options.WorkspaceQuotaBytes,
+        _volumes.QuotaEnforcedByKernel ? _options.WorkspaceQuotaBytes + _options.WorkspaceMaxEntries * 256 + _volumes.QuotaSlackBytes : null,
+        _options.WorkspaceNoExec);
 
     /// <summary>
     /// Podman reads a seccomp profile from a path on its own machine; Docker takes the profile's content.
     /// </summary>
     private string SeccompOption(EngineFacts facts) =>
-        facts.IsPodman ? $"seccomp={options.SeccompProfile}" : $"seccomp={seccompProfile.Value}";
+        facts.IsPodman ? $"seccomp={_options.SeccompProfile}" : $"seccomp={_seccompProfile.Value}";
 
     /// <summary>
     /// Each workspace's files belong to its own host uid, and its sandbox runs as that uid, so process
@@ -300,7 +300,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
     private CreateContainerParameters Describe(string name, Guid sandboxId, WorkspaceVolume volume, Guid? sessionId, EngineFacts facts) => new()
     {
         Name = name,
-        Image = options.Image,
+        Image = _options.Image,
         User = UserOf(volume, facts),
         WorkingDir = "/workspace",
         // Nothing from the Host's environment: only what the kernel needs.
@@ -316,7 +316,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         Labels = new Dictionary<string, string>
         {
             [ManagedLabel] = "true",
-            [NodeLabel] = options.NodeId,
+            [NodeLabel] = _options.NodeId,
             [SessionLabel] = sessionId?.ToString("N") ?? PoolSession,
             [SandboxLabel] = sandboxId.ToString("N"),
         },
@@ -326,28 +326,28 @@ internal sealed class SandboxContainers : IAsyncDisposable
             ReadonlyRootfs = true,
             CapDrop = ["ALL"],
             SecurityOpt = ["no-new-privileges", SeccompOption(facts)],
-            Memory = options.MemoryBytes,
-            MemorySwap = options.MemoryBytes,
-            NanoCPUs = options.NanoCpus,
-            PidsLimit = options.PidsLimit,
+            Memory = _options.MemoryBytes,
+            MemorySwap = _options.MemoryBytes,
+            NanoCPUs = _options.NanoCpus,
+            PidsLimit = _options.PidsLimit,
             IpcMode = "private",
             // /var/tmp and /run are mounted read-only so that, like on Docker, only /workspace and /tmp
             // (and the private, size-limited /dev/shm) are writable: Podman would put writable tmpfs there.
             Tmpfs = new Dictionary<string, string>
             {
-                ["/tmp"] = $"rw,nosuid,nodev,noexec,size={options.TmpfsSizeBytes}",
+                ["/tmp"] = $"rw,nosuid,nodev,noexec,size={_options.TmpfsSizeBytes}",
                 ["/var/tmp"] = "ro,nosuid,nodev,noexec,size=4k",
                 ["/run"] = "ro,nosuid,nodev,noexec,size=4k",
             },
-            ShmSize = options.TmpfsSizeBytes,
+            ShmSize = _options.TmpfsSizeBytes,
             // The workspace's own file system, mounted nosuid,nodev(,noexec) by the Host; the bind keeps those flags.
-            Binds = [$"{volumes.DaemonPath(volume)}:/workspace:rw"],
+            Binds = [$"{_volumes.DaemonPath(volume)}:/workspace:rw"],
             // One file can never be larger than the whole quota (the file system stops the total).
             // nofile/nproc are given too: with any ulimit set, Podman drops its defaults and asks for
             // more than an unprivileged engine may grant. nproc counts per uid: each sandbox has its own.
             Ulimits =
             [
-                new Ulimit { Name = "fsize", Soft = options.WorkspaceQuotaBytes, Hard = options.WorkspaceQuotaBytes },
+                new Ulimit { Name = "fsize", Soft = _options.WorkspaceQuotaBytes, Hard = _options.WorkspaceQuotaBytes },
                 new Ulimit { Name = "nofile", Soft = 1024, Hard = 1024 },
                 new Ulimit { Name = "nproc", Soft = 512, Hard = 512 },
             ],
@@ -358,7 +358,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(owned.ToArray().Select(o => RemoveAsync(o.Key, o.Value)));
+        await Task.WhenAll(_owned.ToArray().Select(o => RemoveAsync(o.Key, o.Value)));
         Docker.Dispose();
     }
 }

@@ -17,12 +17,12 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
 {
     public static readonly TimeSpan RefusalMemory = TimeSpan.FromSeconds(30);
 
-    private volatile SandboxHealth current = new(
+    private volatile SandboxHealth _current = new(
         SandboxLimitsState.NotCheckedYet,
         "No sandbox has started yet; its limits are checked in the first one.",
         [], "not contacted yet", volumes.Isolation, options.Value.SeccompProfile ?? "", null);
 
-    public SandboxHealth Current => current;
+    public SandboxHealth Current => _current;
 
     public string Engine { get; set; } = "not contacted yet";
 
@@ -33,7 +33,7 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
         var now = time.GetUtcNow();
         if (missing.Count == 0)
         {
-            current = new(SandboxLimitsState.Enforced,
+            _current = new(SandboxLimitsState.Enforced,
                 $"Every sandbox limit is enforced (memory, memory+swap, pids, CPU, file size, seccomp, workspace quota by {Describe(volumes.Isolation)}).",
                 [], engine.Description, volumes.Isolation, options.Value.SeccompProfile ?? "", now);
             return null;
@@ -43,7 +43,7 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
         var seen = SandboxLimits.Describe(missing);
         if (options.Value.AllowUnlimitedSandboxes)
         {
-            current = new(SandboxLimitsState.Unlimited,
+            _current = new(SandboxLimitsState.Unlimited,
                 $"WARNING: sandboxes run without {names} limits, because Conclave:Sandbox:AllowUnlimitedSandboxes is on ({hint}).",
                 missing.Select(m => $"{m.Limit} ({m.Seen})").ToList(), engine.Description, volumes.Isolation, options.Value.SeccompProfile ?? "", now);
             Log.SandboxUnlimited(logger, containerName, seen);
@@ -51,7 +51,7 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
         }
         var message = $"The container engine does not enforce {names} limits ({hint}), so no sandbox is started. Seen: {seen}. "
             + "To run sandboxes without these limits anyway, set Conclave:Sandbox:AllowUnlimitedSandboxes=true.";
-        current = new(SandboxLimitsState.Refused, message, missing.Select(m => $"{m.Limit} ({m.Seen})").ToList(),
+        _current = new(SandboxLimitsState.Refused, message, missing.Select(m => $"{m.Limit} ({m.Seen})").ToList(),
             engine.Description, volumes.Isolation, options.Value.SeccompProfile ?? "", now);
         Log.SandboxRefused(logger, containerName, seen);
         return message;
@@ -59,13 +59,13 @@ internal sealed class SandboxStatus(IOptions<SandboxOptions> options, WorkspaceV
 
     /// <summary>A refusal recent enough to give again without starting another container.</summary>
     public string? RecentRefusal() =>
-        current is { State: SandboxLimitsState.Refused, CheckedAt: { } at } refused && time.GetUtcNow() - at < RefusalMemory
+        _current is { State: SandboxLimitsState.Refused, CheckedAt: { } at } refused && time.GetUtcNow() - at < RefusalMemory
             ? refused.Summary
             : null;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var health = current;
+        var health = _current;
         var data = new Dictionary<string, object>
         {
             ["state"] = health.State.ToString(),

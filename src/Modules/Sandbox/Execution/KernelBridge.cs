@@ -26,44 +26,44 @@ internal sealed class KernelBridge : IAsyncDisposable
     /// <summary>Stderr (diagnostics, and whatever code writes to fd 2) is logged line by line, each cut here.</summary>
     private const int MaxStderrLineBytes = 2048;
 
-    private readonly MultiplexedStream stream;
-    private readonly string containerName;
-    private readonly ILogger logger;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<BridgeResponse>> pending = new();
-    private readonly TaskCompletionSource<BridgeResponse> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<BridgeResponse> hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim writeGate = new(1, 1);
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Task reading;
-    private long lastId;
-    private volatile bool closed;
+    private readonly MultiplexedStream _stream;
+    private readonly string _containerName;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<BridgeResponse>> _pending = new();
+    private readonly TaskCompletionSource<BridgeResponse> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<BridgeResponse> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _reading;
+    private long _lastId;
+    private volatile bool _closed;
 
     public KernelBridge(MultiplexedStream stream, string containerName, ILogger logger)
     {
-        this.stream = stream;
-        this.containerName = containerName;
-        this.logger = logger;
-        reading = Task.Run(ReadAsync);
+        _stream = stream;
+        _containerName = containerName;
+        _logger = logger;
+        _reading = Task.Run(ReadAsync);
     }
 
     /// <summary>True once the container's output ended: the bridge (and so the container) is gone.</summary>
-    public bool IsClosed => closed;
+    public bool IsClosed => _closed;
 
     /// <summary>The limits the bridge found in force, reported before its kernel (or any user code) starts.</summary>
     public async Task<LimitsReport> WaitHelloAsync(CancellationToken ct)
     {
-        var message = await hello.Task.WaitAsync(ct);
-        return message.Limits ?? throw new SandboxUnavailableException($"The sandbox {containerName} did not report its limits: {message.Error?.Value}");
+        var message = await _hello.Task.WaitAsync(ct);
+        return message.Limits ?? throw new SandboxUnavailableException($"The sandbox {_containerName} did not report its limits: {message.Error?.Value}");
     }
 
     /// <summary>Completes when the bridge reported that its kernel is up.</summary>
     public async Task<BridgeResponse> WaitReadyAsync(CancellationToken ct)
     {
-        var message = await ready.Task.WaitAsync(ct);
+        var message = await _ready.Task.WaitAsync(ct);
         if (message.Ready != true)
         {
             // The bridge's own words for why (e.g. the kernel's start error), as an object since protocol 2.
-            throw new SandboxUnavailableException($"The sandbox kernel did not start in {containerName}: {message.Error?.Value}");
+            throw new SandboxUnavailableException($"The sandbox kernel did not start in {_containerName}: {message.Error?.Value}");
         }
         return message;
     }
@@ -76,30 +76,30 @@ internal sealed class KernelBridge : IAsyncDisposable
     public async Task<Task<BridgeResponse>> SendAsync(BridgeRequest request, CancellationToken ct)
     {
         var answer = new TaskCompletionSource<BridgeResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-        pending[request.Id] = answer;
+        _pending[request.Id] = answer;
         if (IsClosed)
         {
             FailPending();
         }
-        var line = BridgeJson.Serialize(request);
-        await writeGate.WaitAsync(ct);
+        var _line = BridgeJson.Serialize(request);
+        await _writeGate.WaitAsync(ct);
         try
         {
-            await stream.WriteAsync(line, 0, line.Length, ct);
+            await _stream.WriteAsync(_line, 0, _line.Length, ct);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            pending.TryRemove(request.Id, out _);
-            throw new SandboxUnavailableException($"The sandbox {containerName} is gone.", e);
+            _pending.TryRemove(request.Id, out _);
+            throw new SandboxUnavailableException($"The sandbox {_containerName} is gone.", e);
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
         return answer.Task;
     }
 
-    public string NextId() => Interlocked.Increment(ref lastId).ToString(CultureInfo.InvariantCulture);
+    public string NextId() => Interlocked.Increment(ref _lastId).ToString(CultureInfo.InvariantCulture);
 
     public async Task<BridgeResponse> RequestAsync(string op, CancellationToken ct, string? target = null)
     {
@@ -114,9 +114,9 @@ internal sealed class KernelBridge : IAsyncDisposable
         var stderr = new StderrLines(this);
         try
         {
-            while (!stopping.IsCancellationRequested)
+            while (!_stopping.IsCancellationRequested)
             {
-                var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, stopping.Token);
+                var read = await _stream.ReadOutputAsync(buffer, 0, buffer.Length, _stopping.Token);
                 if (read.EOF)
                 {
                     break;
@@ -138,20 +138,20 @@ internal sealed class KernelBridge : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Log.BridgeReadFailed(logger, e, containerName);
+            Log.BridgeReadFailed(_logger, e, _containerName);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            closed = true;
+            _closed = true;
             var exited = new BridgeResponse { Ready = false, Error = new BridgeError("Closed", "the container exited", null) };
-            hello.TrySetResult(exited);
-            ready.TrySetResult(exited);
+            _hello.TrySetResult(exited);
+            _ready.TrySetResult(exited);
             FailPending();
         }
     }
 
-    private delegate void LineHandler(ReadOnlySpan<byte> line);
+    private delegate void LineHandler(ReadOnlySpan<byte> _line);
 
     private void TakeLines(ArrayBufferWriter<byte> partial, ReadOnlySpan<byte> chunk, LineHandler handle)
     {
@@ -162,7 +162,7 @@ internal sealed class KernelBridge : IAsyncDisposable
             {
                 if (partial.WrittenCount + chunk.Length > MaxLineBytes)
                 {
-                    throw new InvalidDataException($"A line from the sandbox {containerName} exceeded {MaxLineBytes} bytes.");
+                    throw new InvalidDataException($"A line from the sandbox {_containerName} exceeded {MaxLineBytes} bytes.");
                 }
                 partial.Write(chunk);
                 return;
@@ -194,7 +194,7 @@ internal sealed class KernelBridge : IAsyncDisposable
         }
         catch (System.Text.Json.JsonException e)
         {
-            Log.BridgeSentGarbage(logger, e, containerName);
+            Log.BridgeSentGarbage(_logger, e, _containerName);
             return;
         }
         if (message is null)
@@ -203,13 +203,13 @@ internal sealed class KernelBridge : IAsyncDisposable
         }
         if (message.Hello is not null)
         {
-            hello.TrySetResult(message);
+            _hello.TrySetResult(message);
         }
         else if (message.Ready is not null)
         {
-            ready.TrySetResult(message);
+            _ready.TrySetResult(message);
         }
-        else if (message.Id is not null && pending.TryRemove(message.Id, out var answer))
+        else if (message.Id is not null && _pending.TryRemove(message.Id, out var answer))
         {
             answer.TrySetResult(message);
         }
@@ -218,8 +218,8 @@ internal sealed class KernelBridge : IAsyncDisposable
     /// <summary>Stderr cut into lines of at most <see cref="MaxStderrLineBytes"/>; the rest of a longer line is dropped unread into memory.</summary>
     private sealed class StderrLines(KernelBridge bridge)
     {
-        private readonly byte[] line = new byte[MaxStderrLineBytes];
-        private int length;
+        private readonly byte[] _line = new byte[MaxStderrLineBytes];
+        private int _length;
 
         public void Take(ReadOnlySpan<byte> chunk)
         {
@@ -227,18 +227,18 @@ internal sealed class KernelBridge : IAsyncDisposable
             {
                 var end = chunk.IndexOf((byte)'\n');
                 var part = end < 0 ? chunk : chunk[..end];
-                var room = line.Length - length;
-                part[..Math.Min(room, part.Length)].CopyTo(line.AsSpan(length));
-                length += Math.Min(room, part.Length);
+                var room = _line.Length - _length;
+                part[..Math.Min(room, part.Length)].CopyTo(_line.AsSpan(_length));
+                _length += Math.Min(room, part.Length);
                 if (end < 0)
                 {
                     return;
                 }
-                if (bridge.logger.IsEnabled(LogLevel.Debug))
+                if (bridge._logger.IsEnabled(LogLevel.Debug))
                 {
-                    Log.BridgeStderr(bridge.logger, bridge.containerName, Encoding.UTF8.GetString(line, 0, length));
+                    Log.BridgeStderr(bridge._logger, bridge._containerName, Encoding.UTF8.GetString(_line, 0, _length));
                 }
-                length = 0;
+                _length = 0;
                 chunk = chunk[(end + 1)..];
             }
         }
@@ -246,28 +246,28 @@ internal sealed class KernelBridge : IAsyncDisposable
 
     private void FailPending()
     {
-        foreach (var id in pending.Keys)
+        foreach (var id in _pending.Keys)
         {
-            if (pending.TryRemove(id, out var answer))
+            if (_pending.TryRemove(id, out var answer))
             {
-                answer.TrySetException(new SandboxUnavailableException($"The sandbox {containerName} stopped while it was being used."));
+                answer.TrySetException(new SandboxUnavailableException($"The sandbox {_containerName} stopped while it was being used."));
             }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
-        stream.Dispose();
+        await _stopping.CancelAsync();
+        _stream.Dispose();
         try
         {
-            await reading;
+            await _reading;
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
         }
         FailPending();
-        stopping.Dispose();
-        writeGate.Dispose();
+        _stopping.Dispose();
+        _writeGate.Dispose();
     }
 }

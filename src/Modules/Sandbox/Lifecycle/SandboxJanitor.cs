@@ -23,10 +23,10 @@ internal sealed class SandboxJanitor(
     TimeProvider time,
     ILogger<SandboxJanitor> logger) : BackgroundService
 {
-    private readonly TaskCompletionSource firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes after the start-up pass (orphans removed, pool being filled).</summary>
-    public Task FirstPass => firstPass.Task;
+    public Task FirstPass => _firstPass.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +36,7 @@ internal sealed class SandboxJanitor(
         do
         {
             await PassAsync(stoppingToken);
-            firstPass.TrySetResult();
+            _firstPass.TrySetResult();
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

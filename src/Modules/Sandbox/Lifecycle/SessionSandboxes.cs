@@ -28,7 +28,7 @@ internal sealed class SessionSandboxes(
     private static readonly TimeSpan BridgeSlack = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
 
-    private readonly ConcurrentDictionary<Guid, SessionSlot> sessions = new();
+    private readonly ConcurrentDictionary<Guid, SessionSlot> _sessions = new();
 
     private sealed class SessionSlot
     {
@@ -38,7 +38,7 @@ internal sealed class SessionSandboxes(
 
     /// <summary>Sessions that currently have a container (for the janitor and tests).</summary>
     public IEnumerable<(Guid SessionId, SandboxContainer Container)> Active =>
-        sessions.Select(s => (s.Key, Volatile.Read(ref s.Value.Container)))
+        _sessions.Select(s => (s.Key, Volatile.Read(ref s.Value.Container)))
             .Where(s => s.Item2 is not null)
             .Select(s => (s.Key, s.Item2!));
 
@@ -50,7 +50,7 @@ internal sealed class SessionSandboxes(
             throw new ArgumentException($"The code is larger than {options.Value.MaxCodeBytes} bytes.", nameof(code));
         }
         var limit = timeout is { } t && t > TimeSpan.Zero && t < options.Value.ExecutionTimeout ? t : options.Value.ExecutionTimeout;
-        var slot = sessions.GetOrAdd(sessionId, _ => new SessionSlot());
+        var slot = _sessions.GetOrAdd(sessionId, _ => new SessionSlot());
         await slot.Gate.WaitAsync(ct);
         try
         {
@@ -65,7 +65,7 @@ internal sealed class SessionSandboxes(
 
     public async Task ResetAsync(Guid sessionId, CancellationToken ct = default)
     {
-        if (!sessions.TryGetValue(sessionId, out var slot))
+        if (!_sessions.TryGetValue(sessionId, out var slot))
         {
             return;
         }
@@ -86,7 +86,7 @@ internal sealed class SessionSandboxes(
     /// <summary>Does not wait for a running execution: removing the container ends it (it returns an error).</summary>
     public async Task StopAsync(Guid sessionId, CancellationToken ct = default)
     {
-        if (sessions.TryGetValue(sessionId, out var slot) && Interlocked.Exchange(ref slot.Container, null) is { } container)
+        if (_sessions.TryGetValue(sessionId, out var slot) && Interlocked.Exchange(ref slot.Container, null) is { } container)
         {
             await containers.RemoveAsync(container);
             Log.ContainerReaped(logger, container.Name, sessionId, "stopped");
@@ -96,7 +96,7 @@ internal sealed class SessionSandboxes(
     public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct = default)
     {
         await StopAsync(sessionId, ct);
-        if (sessions.TryRemove(sessionId, out var slot))
+        if (_sessions.TryRemove(sessionId, out var slot))
         {
             // A container an execution was still starting is removed with it.
             await slot.Gate.WaitAsync(ct);
@@ -115,7 +115,7 @@ internal sealed class SessionSandboxes(
     {
         var cutoff = time.GetUtcNow() - idleFor;
         var reaped = 0;
-        foreach (var (sessionId, slot) in sessions)
+        foreach (var (sessionId, slot) in _sessions)
         {
             var container = Volatile.Read(ref slot.Container);
             var dead = container is { IsAlive: false };
@@ -327,7 +327,7 @@ internal sealed class SessionSandboxes(
 
     public async ValueTask DisposeAsync()
     {
-        var all = sessions.Values
+        var all = _sessions.Values
             .Select(s => Interlocked.Exchange(ref s.Container, null))
             .OfType<SandboxContainer>()
             .Select(containers.RemoveAsync);

@@ -22,21 +22,21 @@ internal sealed class WarmPool(
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentQueue<SandboxContainer> ready = new();
-    private readonly CancellationTokenSource disposing = new();
-    private int starting;
-    private long lastFailureTicks;
+    private readonly ConcurrentQueue<SandboxContainer> _ready = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private int _starting;
+    private long _lastFailureTicks;
 
-    public int ReadyCount => ready.Count;
+    public int ReadyCount => _ready.Count;
 
-    public int StartingCount => Volatile.Read(ref starting);
+    public int StartingCount => Volatile.Read(ref _starting);
 
     /// <summary>A ready container, or null when none is ready (the caller then starts one itself).</summary>
     public SandboxContainer? TryTake()
     {
         try
         {
-            while (ready.TryDequeue(out var container))
+            while (_ready.TryDequeue(out var container))
             {
                 if (container.IsAlive)
                 {
@@ -55,9 +55,9 @@ internal sealed class WarmPool(
     /// <summary>Puts back a container that was taken but not used (its session needed its own volume).</summary>
     public void Return(SandboxContainer container)
     {
-        if (container.IsAlive && !disposing.IsCancellationRequested)
+        if (container.IsAlive && !_disposing.IsCancellationRequested)
         {
-            ready.Enqueue(container);
+            _ready.Enqueue(container);
         }
         else
         {
@@ -68,20 +68,20 @@ internal sealed class WarmPool(
     /// <summary>Starts containers in the background until the pool holds its configured size.</summary>
     public void TopUp()
     {
-        if (disposing.IsCancellationRequested
-            || time.GetUtcNow().UtcTicks - Interlocked.Read(ref lastFailureTicks) < RetryAfterFailure.Ticks)
+        if (_disposing.IsCancellationRequested
+            || time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastFailureTicks) < RetryAfterFailure.Ticks)
         {
             return;
         }
         while (true)
         {
-            var inFlight = Volatile.Read(ref starting);
-            if (ready.Count + inFlight >= options.Value.WarmPoolSize
+            var inFlight = Volatile.Read(ref _starting);
+            if (_ready.Count + inFlight >= options.Value.WarmPoolSize
                 || containers.OwnedCount >= options.Value.MaxContainers)
             {
                 return;
             }
-            if (Interlocked.CompareExchange(ref starting, inFlight + 1, inFlight) == inFlight)
+            if (Interlocked.CompareExchange(ref _starting, inFlight + 1, inFlight) == inFlight)
             {
                 _ = Task.Run(StartOneAsync);
             }
@@ -91,11 +91,11 @@ internal sealed class WarmPool(
     /// <summary>Drops warm containers whose bridge died (e.g. removed from outside).</summary>
     public async Task PruneDeadAsync()
     {
-        for (var i = ready.Count; i > 0 && ready.TryDequeue(out var container); i--)
+        for (var i = _ready.Count; i > 0 && _ready.TryDequeue(out var container); i--)
         {
             if (container.IsAlive)
             {
-                ready.Enqueue(container);
+                _ready.Enqueue(container);
             }
             else
             {
@@ -111,23 +111,23 @@ internal sealed class WarmPool(
         WorkspaceVolume? volume = null;
         try
         {
-            volume = await volumes.CreateUnassignedAsync(disposing.Token);
-            var container = await containers.StartAsync(sandboxId, volume, sessionId: null, disposing.Token);
+            volume = await volumes.CreateUnassignedAsync(_disposing.Token);
+            var container = await containers.StartAsync(sandboxId, volume, sessionId: null, _disposing.Token);
             metrics.ContainerStarted("warm");
-            if (disposing.IsCancellationRequested)
+            if (_disposing.IsCancellationRequested)
             {
                 await DiscardAsync(container);
                 return;
             }
-            ready.Enqueue(container);
+            _ready.Enqueue(container);
         }
-        catch (OperationCanceledException) when (disposing.IsCancellationRequested)
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
             await DestroyAsync(volume);
         }
         catch (Exception e)
         {
-            Interlocked.Exchange(ref lastFailureTicks, time.GetUtcNow().UtcTicks);
+            Interlocked.Exchange(ref _lastFailureTicks, time.GetUtcNow().UtcTicks);
             if (e is SandboxLimitsNotEnforcedException)
             {
                 Log.WarmStartRefused(logger, e.Message);
@@ -140,7 +140,7 @@ internal sealed class WarmPool(
         }
         finally
         {
-            Interlocked.Decrement(ref starting);
+            Interlocked.Decrement(ref _starting);
         }
     }
 
@@ -160,9 +160,9 @@ internal sealed class WarmPool(
 
     public async ValueTask DisposeAsync()
     {
-        await disposing.CancelAsync();
+        await _disposing.CancelAsync();
         var all = new List<Task>();
-        while (ready.TryDequeue(out var container))
+        while (_ready.TryDequeue(out var container))
         {
             all.Add(DiscardAsync(container));
         }

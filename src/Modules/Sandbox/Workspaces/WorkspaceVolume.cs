@@ -10,7 +10,7 @@ internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
     private const int Retired = -1;
 
     /// <summary>Writes in progress, or <see cref="Retired"/> once the volume is being replaced.</summary>
-    private int writers;
+    private int _writers;
 
     /// <summary>32 hex digits; names the image and the mount point.</summary>
     public string Id { get; } = id;
@@ -26,12 +26,12 @@ internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
     {
         while (true)
         {
-            var current = Volatile.Read(ref writers);
+            var current = Volatile.Read(ref _writers);
             if (current == Retired)
             {
                 return null;
             }
-            if (Interlocked.CompareExchange(ref writers, current + 1, current) == current)
+            if (Interlocked.CompareExchange(ref _writers, current + 1, current) == current)
             {
                 return new WriteScope(this);
             }
@@ -39,20 +39,20 @@ internal sealed class WorkspaceVolume(string id, string mountPath, int ownerUid)
     }
 
     /// <summary>Stops new writes, when none is in progress: the volume is about to be replaced. False while one runs.</summary>
-    public bool TryRetire() => Interlocked.CompareExchange(ref writers, Retired, 0) == 0;
+    public bool TryRetire() => Interlocked.CompareExchange(ref _writers, Retired, 0) == 0;
 
     /// <summary>Takes writes again (the replacement was called off).</summary>
-    public void Reinstate() => Interlocked.CompareExchange(ref writers, 0, Retired);
+    public void Reinstate() => Interlocked.CompareExchange(ref _writers, 0, Retired);
 
     private sealed class WriteScope(WorkspaceVolume volume) : IDisposable
     {
-        private int disposed;
+        private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                Interlocked.Decrement(ref volume.writers);
+                Interlocked.Decrement(ref volume._writers);
             }
         }
     }

@@ -18,17 +18,17 @@ internal sealed partial class WorkspaceVolumes
     private const int OwnerOnly = 0b111_000_000;         // 0700
     private const int WritableByAll = 0b111_111_111;     // 0777
 
-    private readonly Lock rootlessEngineGate = new();
-    private bool openedToRootlessEngine;
+    private readonly Lock _rootlessEngineGate = new();
+    private bool _openedToRootlessEngine;
 
     public void OpenToRootlessEngine(WorkspaceVolume volume, string dockerEndpoint)
     {
-        lock (rootlessEngineGate)
+        lock (_rootlessEngineGate)
         {
-            if (!openedToRootlessEngine)
+            if (!_openedToRootlessEngine)
             {
                 OpenRootToRootlessEngine(dockerEndpoint);
-                openedToRootlessEngine = true;
+                _openedToRootlessEngine = true;
             }
         }
         using var root = LinuxFiles.Open(volume.MountPath, LinuxFiles.ORdOnly | LinuxFiles.ODirectory | LinuxFiles.ONoFollow);
@@ -53,7 +53,7 @@ internal sealed partial class WorkspaceVolumes
                 LinuxFiles.ChangeMode(handle, Traverse);
             }
         }
-        OpenedToRootlessEngine(logger, Root, engineGroup is { } group ? $"the engine's group only (gid {group}, the group of its socket)" : "every local user");
+        OpenedToRootlessEngine(_logger, Root, engineGroup is { } group ? $"the engine's group only (gid {group}, the group of its socket)" : "every local user");
     }
 
     /// <summary>A Host that is not root may only give its folders to its own groups.</summary>

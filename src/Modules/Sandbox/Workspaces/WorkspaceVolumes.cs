@@ -18,29 +18,29 @@ namespace Conclave.Sandbox.Workspaces;
 /// </summary>
 internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 {
-    private readonly SandboxOptions options;
-    private readonly VolumeImages images;
-    private readonly ILogger<WorkspaceVolumes> logger;
-    private readonly ConcurrentDictionary<Guid, WorkspaceVolume> bySession = new();
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> sessionLocks = new();
-    private readonly ConcurrentDictionary<string, byte> mounted = new();
-    private readonly ConcurrentDictionary<int, byte> ownersInUse = new();
-    private readonly SemaphoreSlim mountGate = new(1, 1);
-    private readonly object recoveryLock = new();
-    private Task? recovery;
+    private readonly SandboxOptions _options;
+    private readonly VolumeImages _images;
+    private readonly ILogger<WorkspaceVolumes> _logger;
+    private readonly ConcurrentDictionary<Guid, WorkspaceVolume> _bySession = new();
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _sessionLocks = new();
+    private readonly ConcurrentDictionary<string, byte> _mounted = new();
+    private readonly ConcurrentDictionary<int, byte> _ownersInUse = new();
+    private readonly SemaphoreSlim _mountGate = new(1, 1);
+    private readonly object _recoveryLock = new();
+    private Task? _recovery;
 
     public WorkspaceVolumes(IOptions<SandboxOptions> options, ILogger<WorkspaceVolumes> logger)
     {
-        this.options = options.Value;
-        this.logger = logger;
-        images = new VolumeImages(this.options);
-        Isolation = this.options.WorkspaceIsolation ?? Detect();
-        var configured = Path.GetFullPath(this.options.WorkspaceRoot
+        _options = options.Value;
+        _logger = logger;
+        _images = new VolumeImages(_options);
+        Isolation = _options.WorkspaceIsolation ?? Detect();
+        var configured = Path.GetFullPath(_options.WorkspaceRoot
             ?? throw new InvalidOperationException("Conclave:Sandbox:WorkspaceRoot is not set."));
         Directory.CreateDirectory(configured);
         LinuxFiles.SetMode(configured, 0b111_000_000);
         Root = new DirectoryInfo(configured).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? configured;
-        daemonRoot = this.options.WorkspaceHostRoot is { Length: > 0 } hostRoot ? hostRoot : Root;
+        _daemonRoot = _options.WorkspaceHostRoot is { Length: > 0 } hostRoot ? hostRoot : Root;
         VolumesRoot = Path.Join(Root, "volumes");
         MountsRoot = Path.Join(Root, "mounts");
         SessionsRoot = Path.Join(Root, "sessions");
@@ -50,7 +50,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
     }
 
-    private readonly string daemonRoot;
+    private readonly string _daemonRoot;
 
     /// <summary>The real path of the workspace root.</summary>
     public string Root { get; }
@@ -67,16 +67,16 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     public bool QuotaEnforcedByKernel => Isolation == WorkspaceIsolation.FileSystemPerSession;
 
     /// <summary>How far past the quota code can write before the kernel stops it.</summary>
-    public long QuotaSlackBytes => QuotaEnforcedByKernel ? images.Slack : 0;
+    public long QuotaSlackBytes => QuotaEnforcedByKernel ? _images.Slack : 0;
 
     /// <summary>The volume's folder as the Docker daemon sees it, for the bind mount.</summary>
-    public string DaemonPath(WorkspaceVolume volume) => Path.Join(daemonRoot, Path.GetRelativePath(Root, volume.MountPath));
+    public string DaemonPath(WorkspaceVolume volume) => Path.Join(_daemonRoot, Path.GetRelativePath(Root, volume.MountPath));
 
     /// <summary>The session's volume, mounted; null when the session has none yet.</summary>
     public async Task<WorkspaceVolume?> FindAsync(Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
-        if (bySession.TryGetValue(sessionId, out var known))
+        if (_bySession.TryGetValue(sessionId, out var known))
         {
             return known;
         }
@@ -96,7 +96,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     public async Task<WorkspaceVolume> EnsureAsync(Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
-        if (bySession.TryGetValue(sessionId, out var known))
+        if (_bySession.TryGetValue(sessionId, out var known))
         {
             return known;
         }
@@ -110,7 +110,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             }
             var volume = await CreateAsync(ct);
             WriteSessionFile(sessionId, volume.Id);
-            bySession[sessionId] = volume;
+            _bySession[sessionId] = volume;
             return volume;
         }
         finally
@@ -157,7 +157,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                     {
                         using var from = OpenRoot(existing);
                         using var to = OpenRoot(warm);
-                        WorkspaceTree.CopyTree(from, to, warm.OwnerUid, options.WorkspaceMaxEntries);
+                        WorkspaceTree.CopyTree(from, to, warm.OwnerUid, _options.WorkspaceMaxEntries);
                     }
                     catch
                     {
@@ -167,7 +167,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                 }
             }
             WriteSessionFile(sessionId, warm.Id);
-            bySession[sessionId] = warm;
+            _bySession[sessionId] = warm;
             if (existing is not null)
             {
                 await DestroyAsync(existing);
@@ -230,7 +230,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             var volume = await LoadAsync(sessionId, ct, mount: false);
             File.Delete(SessionFile(sessionId));
-            bySession.TryRemove(sessionId, out _);
+            _bySession.TryRemove(sessionId, out _);
             if (volume is not null)
             {
                 await DestroyAsync(volume);
@@ -240,7 +240,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             gate.Release();
             // Not disposed: a late waiter may still hold it.
-            sessionLocks.TryRemove(sessionId, out _);
+            _sessionLocks.TryRemove(sessionId, out _);
         }
     }
 
@@ -251,7 +251,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             if (Isolation == WorkspaceIsolation.FileSystemPerSession)
             {
-                if (mounted.TryRemove(volume.Id, out _) || IsMountPoint(volume.MountPath))
+                if (_mounted.TryRemove(volume.Id, out _) || IsMountPoint(volume.MountPath))
                 {
                     VolumeImages.Unmount(volume.MountPath);
                 }
@@ -268,11 +268,11 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxUnavailableException)
         {
-            Log.VolumeRemoveFailed(logger, e, volume.Id);
+            Log.VolumeRemoveFailed(_logger, e, volume.Id);
         }
         finally
         {
-            ownersInUse.TryRemove(volume.OwnerUid, out _);
+            _ownersInUse.TryRemove(volume.OwnerUid, out _);
         }
     }
 
@@ -307,10 +307,10 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             var space = LinuxFiles.Space(root);
             return new WorkspaceUsage(space.TotalBytes - space.AvailableBytes, space.TotalEntries - space.FreeEntries - 1,
-                options.WorkspaceQuotaBytes, options.WorkspaceMaxEntries);
+                _options.WorkspaceQuotaBytes, _options.WorkspaceMaxEntries);
         }
-        var walk = WorkspaceTree.Walk(root, (int)Math.Min(int.MaxValue - 1, options.WorkspaceMaxEntries + 1));
-        return new WorkspaceUsage(walk.Bytes, walk.Entries, options.WorkspaceQuotaBytes, options.WorkspaceMaxEntries);
+        var walk = WorkspaceTree.Walk(root, (int)Math.Min(int.MaxValue - 1, _options.WorkspaceMaxEntries + 1));
+        return new WorkspaceUsage(walk.Bytes, walk.Entries, _options.WorkspaceQuotaBytes, _options.WorkspaceMaxEntries);
     }
 
     /// <summary>
@@ -319,13 +319,13 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     /// </summary>
     public Task RecoveredAsync(CancellationToken ct)
     {
-        lock (recoveryLock)
+        lock (_recoveryLock)
         {
-            if (recovery is null || recovery.IsFaulted)
+            if (_recovery is null || _recovery.IsFaulted)
             {
-                recovery = RecoverAsync();
+                _recovery = RecoverAsync();
             }
-            return recovery.WaitAsync(ct);
+            return _recovery.WaitAsync(ct);
         }
     }
 
@@ -356,7 +356,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private async Task<WorkspaceVolume?> LoadAsync(Guid sessionId, CancellationToken ct, bool mount = true)
     {
-        if (bySession.TryGetValue(sessionId, out var known))
+        if (_bySession.TryGetValue(sessionId, out var known))
         {
             return known;
         }
@@ -381,10 +381,10 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             ? OwnerOf(MountPath(id))
             : -1;
         var volume = new WorkspaceVolume(id, MountPath(id), owner);
-        ownersInUse.TryAdd(owner, 0);
+        _ownersInUse.TryAdd(owner, 0);
         if (mount)
         {
-            bySession[sessionId] = volume;
+            _bySession[sessionId] = volume;
         }
         return volume;
     }
@@ -399,16 +399,16 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             if (Isolation == WorkspaceIsolation.FileSystemPerSession)
             {
-                await mountGate.WaitAsync(ct);
+                await _mountGate.WaitAsync(ct);
                 try
                 {
-                    await images.CreateAsync(ImagePath(id), owner, ct);
-                    images.Mount(ImagePath(id), mountPath);
-                    mounted[id] = 0;
+                    await _images.CreateAsync(ImagePath(id), owner, ct);
+                    _images.Mount(ImagePath(id), mountPath);
+                    _mounted[id] = 0;
                 }
                 finally
                 {
-                    mountGate.Release();
+                    _mountGate.Release();
                 }
                 RemoveLostAndFound(mountPath);
             }
@@ -434,12 +434,12 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private async Task EnsureMountedAsync(string id, CancellationToken ct)
     {
-        if (Isolation != WorkspaceIsolation.FileSystemPerSession || mounted.ContainsKey(id))
+        if (Isolation != WorkspaceIsolation.FileSystemPerSession || _mounted.ContainsKey(id))
         {
             return;
         }
         var mountPath = MountPath(id);
-        await mountGate.WaitAsync(ct);
+        await _mountGate.WaitAsync(ct);
         try
         {
             if (!IsMountPoint(mountPath))
@@ -449,13 +449,13 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                     throw new InvalidDataException($"The workspace volume {id} has no image.");
                 }
                 Directory.CreateDirectory(mountPath);
-                await images.MountExistingAsync(ImagePath(id), mountPath, ct);
+                await _images.MountExistingAsync(ImagePath(id), mountPath, ct);
             }
-            mounted[id] = 0;
+            _mounted[id] = 0;
         }
         finally
         {
-            mountGate.Release();
+            _mountGate.Release();
         }
     }
 
@@ -467,8 +467,8 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
         for (var attempt = 0; ; attempt++)
         {
-            var uid = options.SandboxUidBase + Random.Shared.Next(options.SandboxUidCount);
-            if (ownersInUse.TryAdd(uid, 0) || attempt > 100)
+            var uid = _options.SandboxUidBase + Random.Shared.Next(_options.SandboxUidCount);
+            if (_ownersInUse.TryAdd(uid, 0) || attempt > 100)
             {
                 return uid;
             }
@@ -514,7 +514,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         File.Move(temporary, target, overwrite: true);
     }
 
-    private SemaphoreSlim SessionLock(Guid sessionId) => sessionLocks.GetOrAdd(sessionId, _ => new SemaphoreSlim(1, 1));
+    private SemaphoreSlim SessionLock(Guid sessionId) => _sessionLocks.GetOrAdd(sessionId, _ => new SemaphoreSlim(1, 1));
 
     private string SessionFile(Guid sessionId) => Path.Join(SessionsRoot, sessionId.ToString("N"));
 
@@ -556,16 +556,16 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             return;
         }
-        foreach (var id in mounted.Keys)
+        foreach (var id in _mounted.Keys)
         {
             try
             {
                 VolumeImages.Unmount(MountPath(id));
-                mounted.TryRemove(id, out _);
+                _mounted.TryRemove(id, out _);
             }
             catch (SandboxUnavailableException e)
             {
-                Log.VolumeRemoveFailed(logger, e, id);
+                Log.VolumeRemoveFailed(_logger, e, id);
             }
         }
     }
