@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Net.Sockets;
 using Conclave.Agents.Providers;
 using Conclave.Egress;
 
@@ -36,12 +37,38 @@ internal static class ProviderFailure
             _ when exception is AnswerInterruptedException => $"{who} cut its answer off midway or stopped sending. Try again.",
             // Before an answer, every failure reads the same (refused, reset, timed out, not HTTP at all), so
             // failures cannot be used to tell a closed port from an open or filtered one.
-            _ when Find<IOException>(exception) is not null || Find<HttpRequestException>(exception) is not null
-                || Find<TimeoutException>(exception) is not null || Find<OperationCanceledException>(exception) is not null =>
+            // The installation's own provider (set by the operator, trusted by the egress policy) gets the
+            // precise reason: it is what a new installation most often gets wrong.
+            _ when IsConnectionFailure(exception) && provider.Id is null => Unreachable(provider, exception),
+            _ when IsConnectionFailure(exception) =>
                 $"{who} is unreachable. Check the base URL and that the provider is running, then try again.",
-            _ => $"The model call to '{provider.Name}' failed: {exception.GetType().Name}.",
+            _ => $"The model call to '{provider.Name}' failed unexpectedly. Try again; the Host's log has the details for an admin.",
         };
     }
+
+    private static bool IsConnectionFailure(Exception exception) =>
+        Find<IOException>(exception) is not null || Find<HttpRequestException>(exception) is not null
+        || Find<TimeoutException>(exception) is not null || Find<OperationCanceledException>(exception) is not null;
+
+    /// <summary>"could not connect to http://localhost:11434/v1/ (connection refused): is Ollama running? ..."</summary>
+    private static string Unreachable(ResolvedProvider provider, Exception exception)
+    {
+        var reason = Find<SocketException>(exception)?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => "connection refused",
+            SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "the name does not resolve",
+            SocketError.TimedOut => "timed out",
+            SocketError.NetworkUnreachable or SocketError.HostUnreachable => "no route to it",
+            SocketError.ConnectionReset => "the connection was reset",
+            _ when Find<TimeoutException>(exception) is not null || Find<OperationCanceledException>(exception) is not null => "no answer in time",
+            _ => "no answer",
+        };
+        var running = provider.BaseUrl.Port == OllamaPort ? "is Ollama running?" : "is the provider running, and is the base URL right?";
+        return $"Could not connect to {provider.BaseUrl} ({reason}): {running} " +
+            "Add a provider on the Providers page, or set Conclave:Models:Default.";
+    }
+
+    private const int OllamaPort = 11434;
 
     private static T? Find<T>(Exception exception)
         where T : Exception
