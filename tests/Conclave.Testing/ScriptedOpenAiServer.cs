@@ -119,6 +119,10 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
         RecordedRequest? request = null;
         try
         {
+            if (await ListedModelsAsync(context, cancellationToken))
+            {
+                return; // a reachability probe, not a request a test waits for
+            }
             request = await RecordAsync(context, receivedAt, cancellationToken);
             request.Finish(await RespondAsync(context, request, cancellationToken));
         }
@@ -155,6 +159,17 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers <c>GET /v1/models</c> (the Host probes it before users type) without recording it in <see cref="Requests"/>.</summary>
+    private async Task<bool> ListedModelsAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (context.Request.Method != "GET" || NormalisePath(context.Request.Path.Value) != "/v1/models")
+        {
+            return false;
+        }
+        await WriteJsonAsync(context, 200, OpenAiWire.Models(ModelIds), cancellationToken);
+        return true;
+    }
+
     private async Task<RecordedRequest> RecordAsync(HttpContext context, long receivedAt, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
@@ -171,9 +186,6 @@ public sealed class ScriptedOpenAiServer : IAsyncDisposable
         {
             case ("POST", "/v1/chat/completions"):
                 return await ReplyToChatAsync(context, request, cancellationToken);
-            case ("GET", "/v1/models"):
-                await WriteJsonAsync(context, 200, OpenAiWire.Models(ModelIds), cancellationToken);
-                return RequestOutcome.Completed;
             case ("GET", var path) when path.StartsWith("/v1/models/", StringComparison.Ordinal):
                 await WriteJsonAsync(context, 200, OpenAiWire.Model(path["/v1/models/".Length..]).ToJsonString(), cancellationToken);
                 return RequestOutcome.Completed;

@@ -40,6 +40,11 @@ public static class AgentsModule
             .Bind(configuration.GetSection(ModelOutputOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddHttpClient(DefaultProviderProbe.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<ModelEgress>().CreateHandler());
+        services.AddSingleton<DefaultProviderProbe>();
+        services.AddSingleton<IModelReachability>(sp => sp.GetRequiredService<DefaultProviderProbe>());
+        services.AddHealthChecks().AddCheck<DefaultProviderProbe>("models", tags: ["ready"]);
         services.AddSingleton<ChatModels>();
         services.AddSingleton<ProviderResolver>();
         services.AddSingleton<ITeams, TeamStore>();

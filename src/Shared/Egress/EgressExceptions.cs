@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 namespace Conclave.Egress;
 
 /// <summary>
@@ -25,10 +26,16 @@ public sealed class EgressRefusedException(string host, int port, DeniedRange? l
 /// timed out. Deliberately one exception with one message, so a user cannot tell a closed port from
 /// a filtered or open one (details are logged at Debug).
 /// </summary>
-public sealed class EgressUnreachableException(string host, int port)
+public sealed class EgressUnreachableException(string host, int port, SocketError? cause = null)
     : IOException($"{EgressRefusedException.Display(host)}:{port} is unreachable.")
 {
     public string Host { get; } = host;
 
     public int Port { get; } = port;
+
+    /// <summary>
+    /// Why, only for an endpoint the installation trusts (its own default provider): for any other, every
+    /// failure reads the same so that a user cannot tell a closed port from a filtered one.
+    /// </summary>
+    public SocketError? Cause { get; } = cause;
 }

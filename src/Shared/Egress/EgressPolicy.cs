@@ -109,7 +109,8 @@ public sealed class EgressPolicy
         catch (Exception e) when (e is SocketException or ArgumentException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             _logger.LogDebug("Egress to {Host}:{Port}: the name did not resolve ({Error})", host, port, e.Message);
-            throw new EgressUnreachableException(host, port);
+            var trustedName = trusted.Any(r => r.PermitsName(host, port));
+            throw new EgressUnreachableException(host, port, trustedName ? CauseOf(e) : null);
         }
 
         var allowed = new List<IPAddress>();
@@ -137,6 +138,7 @@ public sealed class EgressPolicy
             throw new EgressRefusedException(host, port, literal ? refused : null);
         }
 
+        SocketError? cause = null;
         foreach (var address in allowed)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -149,6 +151,10 @@ public sealed class EgressPolicy
             {
                 socket.Dispose();
                 _logger.LogDebug("Egress to {Host}:{Port}: connecting to {Address} failed ({Error})", host, port, address, e.Message);
+                if (trusted.Any(r => r.Permits(host, address, port)))
+                {
+                    cause = CauseOf(e);
+                }
             }
             catch
             {
@@ -157,8 +163,15 @@ public sealed class EgressPolicy
             }
         }
 
-        throw new EgressUnreachableException(host, port);
+        throw new EgressUnreachableException(host, port, cause);
     }
+
+    private static SocketError CauseOf(Exception e) => e switch
+    {
+        SocketException socket => socket.SocketErrorCode,
+        OperationCanceledException => SocketError.TimedOut,
+        _ => SocketError.HostNotFound,
+    };
 
     private static IReadOnlyList<EgressRule> Parse(EgressOptions options) =>
         options.AllowList.Select(e => EgressRule.TryParse(e, out var rule, out _) ? rule : null).OfType<EgressRule>().ToList();

@@ -29,6 +29,7 @@ public sealed class PlatformTests(ConclaveApp app)
         // No sandbox has started in this Host yet: its limits are checked in the first one.
         Assert.Equal("Degraded", checks["sandbox"].GetProperty("status").GetString());
         Assert.Contains("first", checks["sandbox"].GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Healthy", checks["models"].GetProperty("status").GetString());
     }
 
     [Fact]

@@ -53,7 +53,7 @@ internal static class ProviderFailure
     /// <summary>"could not connect to http://localhost:11434/v1/ (connection refused): is Ollama running? ..."</summary>
     private static string Unreachable(ResolvedProvider provider, Exception exception)
     {
-        var reason = Find<SocketException>(exception)?.SocketErrorCode switch
+        var reason = (Find<EgressUnreachableException>(exception)?.Cause ?? Find<SocketException>(exception)?.SocketErrorCode) switch
         {
             SocketError.ConnectionRefused => "connection refused",
             SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "the name does not resolve",
