@@ -457,7 +457,7 @@ public sealed class DocumentIndexer
         await using var connection = await _database.OpenAsync(cancellationToken);
         if (await DocumentRows.FindAsync(connection, documentId, null, cancellationToken) is { } found)
         {
-            await _notifier.PublishAsync(DocumentRows.Changed(found.Document, found.SessionId));
+            await _notifier.PublishAsync(DocumentRows.Changed(found.Document, found.SessionId), cancellationToken);
         }
     }
 
