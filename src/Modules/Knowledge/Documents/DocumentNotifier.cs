@@ -12,15 +12,12 @@ namespace Conclave.Knowledge.Documents;
 /// in-process at once (not held until a handler ends), and, for a document of a session's own
 /// collection, a <see cref="KnowledgeDocumentChanged"/> in that session's log, so the live feed
 /// carries it (the UI and tests wait on it without polling). Every change of state is appended;
-/// progress within Embedding at most once per <see cref="ProgressInterval"/> per document, so a
-/// 500-page document adds tens of events to the session, not thousands.
+/// progress within Embedding at most once per <see cref="ProgressThrottle.Interval"/> per document (a
+/// document that embeds for a minute adds about a hundred events to its session, not one per batch).
 /// </summary>
 internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ISessionLog sessions, TimeProvider clock, ILogger<DocumentNotifier> logger)
 {
-    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Per document: the state last appended to its session, and when.</summary>
-    private readonly ConcurrentDictionary<Guid, (DocumentState State, int Version, long At)> _appended = new();
+    private readonly ProgressThrottle _throttle = new(clock);
 
     public async Task PublishAsync(DocumentStateChanged change, CancellationToken cancellationToken = default)
     {
@@ -34,7 +31,7 @@ internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ISessionLog 
             logger.LogWarning(e, "Could not publish the state of document {DocumentId}", change.DocumentId);
         }
 
-        if (change.SessionId is { } sessionId && ShouldAppend(change))
+        if (change.SessionId is { } sessionId && _throttle.Admit(change))
         {
             await AppendAsync(sessionId, change.DocumentId, new KnowledgeDocumentChanged(
                 change.DocumentId, change.Name, change.Version, StateOf(change.State),
@@ -45,7 +42,7 @@ internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ISessionLog 
     /// <summary>The document was deleted: its session (if it is a session's) hears so.</summary>
     public Task RemovedAsync(Guid documentId, Guid? sessionId, string name, int version, CancellationToken cancellationToken)
     {
-        _appended.TryRemove(documentId, out _);
+        _throttle.Forget(documentId);
         return sessionId is { } session
             ? AppendAsync(session, documentId, new KnowledgeDocumentChanged(documentId, name, version, KnowledgeDocumentState.Removed, 0, 0, null, clock.GetUtcNow()), cancellationToken)
             : Task.CompletedTask;
@@ -60,30 +57,6 @@ internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ISessionLog 
         DocumentState.Failed => KnowledgeDocumentState.Failed,
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
-
-    /// <summary>A change of state (or version) always; the same state again only when it is progress and the interval has passed.</summary>
-    private bool ShouldAppend(DocumentStateChanged change)
-    {
-        var now = clock.GetTimestamp();
-        var settled = change.State is DocumentState.Ready or DocumentState.Failed;
-        var append = true;
-        _appended.AddOrUpdate(
-            change.DocumentId,
-            _ => (change.State, change.Version, now),
-            (_, last) =>
-            {
-                append = last.State != change.State || last.Version != change.Version
-                    || (change.State == DocumentState.Embedding && clock.GetElapsedTime(last.At, now) >= ProgressInterval);
-                return append ? (change.State, change.Version, now) : last;
-            });
-        if (settled)
-        {
-            // Nothing more comes for this version; a new one starts over at Queued.
-            _appended.TryRemove(change.DocumentId, out _);
-        }
-
-        return append;
-    }
 
     private async Task AppendAsync(Guid sessionId, Guid documentId, KnowledgeDocumentChanged change, CancellationToken cancellationToken)
     {
@@ -100,4 +73,40 @@ internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ISessionLog 
             logger.LogWarning(e, "Could not add the state of document {DocumentId} to session {SessionId}", documentId, sessionId);
         }
     }
+}
+
+/// <summary>
+/// Which changes of a document reach its session: every change of state (or version), and progress
+/// within Embedding once <see cref="Interval"/> has passed since the last one that did.
+/// </summary>
+internal sealed class ProgressThrottle(TimeProvider clock)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Per document: the state last admitted, its version, and when.</summary>
+    private readonly ConcurrentDictionary<Guid, (DocumentState State, int Version, long At)> _admitted = new();
+
+    public bool Admit(DocumentStateChanged change)
+    {
+        var now = clock.GetTimestamp();
+        var admit = true;
+        _admitted.AddOrUpdate(
+            change.DocumentId,
+            _ => (change.State, change.Version, now),
+            (_, last) =>
+            {
+                admit = last.State != change.State || last.Version != change.Version
+                    || (change.State == DocumentState.Embedding && clock.GetElapsedTime(last.At, now) >= Interval);
+                return admit ? (change.State, change.Version, now) : last;
+            });
+        if (change.State is DocumentState.Ready or DocumentState.Failed)
+        {
+            // Nothing more comes for this version; a new one starts over at Queued.
+            Forget(change.DocumentId);
+        }
+
+        return admit;
+    }
+
+    public void Forget(Guid documentId) => _admitted.TryRemove(documentId, out _);
 }
