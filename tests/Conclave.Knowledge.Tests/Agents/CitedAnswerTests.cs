@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Conclave.Knowledge.Contracts;
+using Conclave.Host.Components.Timeline;
 using Conclave.Knowledge.Tests.Fixtures;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
@@ -73,6 +74,21 @@ public sealed class CitedAnswerTests(KnowledgeApp app) : IClassFixture<Knowledge
         var keptCitations = kept.GetProperty("data").GetProperty("citations").Deserialize<List<Citation>>(Json.Options)!;
         Assert.Equal(answer.MessageId, kept.GetProperty("data").GetProperty("messageId").GetGuid());
         AssertCitesPageTwo(keptCitations, documentId);
+
+        // And in what the session page folds the feed into: the answer with its citation, the document ready.
+        var timeline = new TimelineState();
+        using var deadline = new CancellationTokenSource(RunDeadline);
+        await foreach (var item in app.Service<ISessionFeed>().SubscribeAsync(session.Id, 0, deadline.Token))
+        {
+            timeline.Apply(item);
+            if (timeline.LastVersion == page.GetProperty("lastVersion").GetInt64())
+            {
+                break;
+            }
+        }
+
+        AssertCitesPageTwo(timeline.Entries.Single(e => e.MessageId == answer.MessageId).Citations, documentId);
+        Assert.Equal((documentId, KnowledgeDocumentState.Ready), timeline.Documents.Select(d => (d.DocumentId, d.State)).Single());
     }
 
     [Fact]
