@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +13,8 @@ namespace Conclave.Sandbox.Api;
 
 /// <param name="Size">In bytes.</param>
 /// <param name="Knowledge">For an upload: what became of the file in the session's knowledge (null when it was not added).</param>
-internal sealed record FileEntry(string Path, long Size, DateTimeOffset Modified, DocumentIntakeResult? Knowledge = null)
+internal sealed record FileEntry(
+    string Path, long Size, DateTimeOffset Modified, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DocumentIntakeResult? Knowledge = null)
 {
     public static FileEntry Of(WorkspaceFile file) => new(file.Path, file.SizeBytes, file.LastModified);
 }
