@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Conclave.Sessions.Contracts;
@@ -19,7 +20,7 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
     /// <summary>What the tools ask of the agent besides their signatures (e.g. how to cite passages).</summary>
     public IReadOnlyList<string> Instructions { get; } = instructions ?? [];
 
-    /// <summary>"name(param: type, ...)" for each tool.</summary>
+    /// <summary>"name(param: type, ...)" for each tool; a '?' marks an optional parameter.</summary>
     public IEnumerable<string> Signatures => Functions.Select(Signature);
 
     /// <summary>The tools section of the agent's system prompt.</summary>
@@ -95,7 +96,7 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
             {
                 // A whole number; models sometimes quote one ("5").
                 if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
-                    || value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out number))
+                    || value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out number))
                 {
                     arguments[parameter.Name] = number;
                     continue;
@@ -121,9 +122,12 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
         return result.GetValue<ToolAnswer>() ?? ToolAnswer.Ok("(no output)");
     }
 
-    /// <summary>"name(param: string, other?: integer)": a '?' marks an optional parameter.</summary>
     private static string Signature(KernelFunction function) =>
-        $"{function.Name}({string.Join(", ", function.Metadata.Parameters.Select(p => $"{p.Name}{(p.IsRequired ? "" : "?")}: {(p.ParameterType == typeof(int) ? "integer" : "string")}"))})";
+        $"{function.Name}({string.Join(", ", function.Metadata.Parameters.Select(Parameter))})";
+
+    /// <summary>"code: string", or "top_k?: integer" for an optional whole number.</summary>
+    private static string Parameter(KernelParameterMetadata parameter) =>
+        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {(parameter.ParameterType == typeof(int) ? "integer" : "string")}";
 }
 
 /// <summary>A call that passed the checks (<see cref="Function"/> set) or the correction for one that did not.</summary>
