@@ -18,6 +18,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.ConnectModules();
 
 var app = builder.Build();
 

@@ -54,6 +54,8 @@ public static class SandboxModule
         services.AddSingleton<SandboxJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<SandboxJanitor>());
         services.AddSingleton<MultipartUpload>();
+        // The Host puts the Knowledge module's intake in its place.
+        services.TryAddSingleton<IDocumentIntake, NoDocumentIntake>();
         services.AddExceptionHandler<SandboxProblems>();
         return services;
     }

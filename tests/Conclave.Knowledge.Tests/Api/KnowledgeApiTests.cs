@@ -52,9 +52,9 @@ public sealed class KnowledgeApiTests(LimitedKnowledgeApp app) : IClassFixture<L
         var sessionCollection = sessionKnowledge.GetProperty("collection").GetProperty("id").GetGuid();
         Assert.Equal(new[] { library.Id, sessionCollection }.Order(), sessionKnowledge.GetProperty("visible").EnumerateArray().Select(e => e.GetGuid()).Order());
 
-        var tool = await app.Service<IKnowledgeTool>().SearchAsync(owner, session.Id, team, "when do owls call", 3, CancellationToken.None);
+        var tool = await app.Service<IKnowledgeTool>().SearchAsync(owner, session.Id, team, "when do owls call", 3, 1, CancellationToken.None);
         await WaitUntilReadyAsync(client, (await upload.Content.ReadFromJsonAsync<KnowledgeDocument>(Json.Options))!.Id);
-        tool = await app.Service<IKnowledgeTool>().SearchAsync(owner, session.Id, team, "when do owls call", 3, CancellationToken.None);
+        tool = await app.Service<IKnowledgeTool>().SearchAsync(owner, session.Id, team, "when do owls call", 3, 1, CancellationToken.None);
         Assert.StartsWith("[1] owls.txt\nTawny owls call at dusk.", tool.Text, StringComparison.Ordinal);
         Assert.Equal("owls.txt", tool.Citations[0].DocumentName);
 

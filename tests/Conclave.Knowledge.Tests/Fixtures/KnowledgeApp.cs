@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Conclave.Knowledge.Contracts;
+using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
 using Microsoft.AspNetCore.Hosting;
@@ -101,6 +103,76 @@ public class KnowledgeApp : ConclaveApp
         var response = await client.PostAsJsonAsync("/api/v1/knowledge/search", request);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<List<KnowledgeHit>>(Json.Options))!;
+    }
+
+    /// <summary>
+    /// Uploads files to a session's files (the files panel's upload), with the form's <c>addToKnowledge</c>
+    /// field when given; returns each file's entry (path, size, and what became of it in knowledge).
+    /// </summary>
+    public static async Task<List<JsonElement>> UploadSessionFilesAsync(HttpClient client, Guid sessionId, bool? addToKnowledge, params (string Name, byte[] Content)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        if (addToKnowledge is { } add)
+        {
+            form.Add(new StringContent(add ? "true" : "false"), "addToKnowledge");
+        }
+
+        foreach (var (name, content) in files)
+        {
+            var file = new ByteArrayContent(content);
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(file, "files", name);
+        }
+
+        var response = await client.PostAsync($"/api/v1/sessions/{sessionId}/files", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return [.. (await response.Content.ReadFromJsonAsync<JsonElement>(Json.Options)).EnumerateArray()];
+    }
+
+    /// <summary>The knowledge document a file of an upload became.</summary>
+    public static Guid DocumentIdOf(JsonElement entry) => entry.GetProperty("knowledge").GetProperty("documentId").GetGuid();
+
+    /// <summary>
+    /// Reads the session's live feed (its SSE stream, as a browser would) until the document is Ready
+    /// or Failed; returns every state of it the feed carried, in order. No polling: the feed pushes them.
+    /// A timeout says what the feed carried, where the document stands and what the module logged.
+    /// </summary>
+    public async Task<List<KnowledgeDocumentChanged>> WaitThroughFeedAsync(HttpClient client, Guid sessionId, Guid documentId, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? IngestDeadline);
+        var seen = new List<KnowledgeDocumentChanged>();
+        try
+        {
+            await foreach (var item in SseClient.ReadAsync(client, sessionId, lastEventId: null, deadline.Token))
+            {
+                var e = item.EventType == "log" ? JsonDocument.Parse(item.Data).RootElement : default;
+                if (e.ValueKind != JsonValueKind.Object || e.GetProperty("type").GetString() != nameof(KnowledgeDocumentChanged))
+                {
+                    continue;
+                }
+
+                var change = e.GetProperty("data").Deserialize<KnowledgeDocumentChanged>(Json.Options)!;
+                if (change.DocumentId != documentId)
+                {
+                    continue;
+                }
+
+                seen.Add(change);
+                if (change.State is KnowledgeDocumentState.Ready or KnowledgeDocumentState.Failed)
+                {
+                    return seen;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+        }
+
+        var stored = await ScalarAsync<string>(
+            "SELECT state || ' ' || chunks_embedded || '/' || chunks_total || ', attempts ' || attempts FROM knowledge.documents WHERE id = @id", ("id", documentId));
+        throw new TimeoutException(
+            $"Document {documentId} did not settle in session {sessionId}'s feed; it carried: " +
+            $"{string.Join(", ", seen.Select(s => $"{s.State} {s.ChunksEmbedded}/{s.ChunksTotal}"))}; stored: {stored}. Logged:\n{string.Join("\n", Logs.Lines)}");
     }
 
     /// <summary>Runs a query on the Host's database (to look at chunks the API does not show).</summary>

@@ -5,9 +5,10 @@ using Conclave.Sessions.Log;
 namespace Conclave.Sessions.Tests.Log;
 
 /// <summary>
-/// StoredEvents.json holds one event of each type exactly as the store held it before issue 10 gave
-/// runs their vocabulary (captured from the database). Stored names and shapes are identities: these
-/// events must keep loading into the same contract types with the same values.
+/// StoredEvents.json holds one event of each type as the store holds it: the types from before issue 10
+/// gave runs their vocabulary exactly as they were then (captured from the database), and each type added
+/// since in its first shape. Stored names and shapes are identities: these events must keep loading into
+/// the same contract types with the same values.
 /// </summary>
 public sealed class StoredEventsTests
 {
@@ -30,8 +31,9 @@ public sealed class StoredEventsTests
             "RunCompleted", "RunFailed", "RunCancelled", "SessionTeamChanged", "UserMessageEdited", "SpeakerSelected", "ToolCallRequested",
             "ToolCallCompleted", "RunPauseRequested", "RunPaused", "RunResumed", "RunRequeued",
         ];
+        string[] knowledge = ["MessageCited", "KnowledgeDocumentChanged"];
 
-        Assert.Equal(before.Order(), SessionEventTypes.ByName.Keys.Order());
+        Assert.Equal(before.Concat(knowledge).Order(), SessionEventTypes.ByName.Keys.Order());
         Assert.All(SessionEventTypes.ByName, t => Assert.Equal(typeof(SessionStarted).Namespace, t.Value.Namespace));
         Assert.Equal(["RunCancelled", "RunCompleted", "RunFailed"], SessionEventTypes.RunEnded);
     }
@@ -59,6 +61,13 @@ public sealed class StoredEventsTests
         Assert.Equal((ToolOutcome.Error, TimeSpan.FromMilliseconds(1234.5)), (done.Outcome, done.Duration));
         Assert.Equal(["outputs/fig.png"], done.Images);
         Assert.Equal(4, Single<UserMessageEdited>(events).SupersededFromVersion);
+        Assert.Null(done.Passages); // stored before search_knowledge existed
+        var cited = Single<MessageCited>(events);
+        Assert.Equal([1, 3], cited.Citations.Select(c => c.Number));
+        Assert.Equal(new Citation(1, new Guid("0199aaaa-0000-7000-8000-0000000000d1"), "terms.pdf", 2, null, "The warranty lasts 24 months from delivery."), cited.Citations[0]);
+        Assert.Equal("Returns › Refunds", cited.Citations[1].Heading);
+        var document = Single<KnowledgeDocumentChanged>(events);
+        Assert.Equal((KnowledgeDocumentState.Embedding, 4, 8, null), (document.State, document.ChunksEmbedded, document.ChunksTotal, document.Failure));
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, 
 
     public Guid? MessageId { get; set; }
 
+    /// <summary>The passages an agent's answer cites, by the [n] in its text (none when it cites none).</summary>
+    public IReadOnlyList<Citation> Citations { get; set; } = [];
+
     public ToolCallView? Tool { get; set; }
 
     /// <summary>Taken out of the conversation by an edit (kept, hidden unless asked for).</summary>

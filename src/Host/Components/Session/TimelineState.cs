@@ -14,12 +14,17 @@ public sealed partial class TimelineState
     private readonly Dictionary<Guid, StreamingMessage> _streaming = [];
     private readonly Dictionary<string, TimelineEntry> _calls = [];
     private readonly Dictionary<string, string> _colors = [];
+    private readonly Dictionary<Guid, TimelineEntry> _messages = [];
+    private readonly Dictionary<Guid, KnowledgeDocumentChanged> _documents = [];
 
     public IReadOnlyList<TimelineEntry> Entries => _entries;
 
     public IEnumerable<StreamingMessage> Streaming => _streaming.Values;
 
     public long LastVersion { get; private set; }
+
+    /// <summary>The documents of the session's own knowledge, each as last heard of (state, progress, failure).</summary>
+    public IEnumerable<KnowledgeDocumentChanged> Documents => _documents.Values;
 
     public bool IsRunActive => RunStatus.IsGoing() || RunStatus == RunStatus.Paused;
 
@@ -136,8 +141,18 @@ public sealed partial class TimelineState
                     entry.Cost = completed.Cost;
                     entry.MessageId = completed.MessageId;
                     entry.Model = completed.Model;
+                    _messages[completed.MessageId] = entry;
                 }
 
+                break;
+            case MessageCited cited when _messages.TryGetValue(cited.MessageId, out var answer):
+                answer.Citations = cited.Citations;
+                break;
+            case KnowledgeDocumentChanged { State: KnowledgeDocumentState.Removed } removed:
+                _documents.Remove(removed.DocumentId);
+                break;
+            case KnowledgeDocumentChanged document:
+                _documents[document.DocumentId] = document;
                 break;
             case ToolCallRequested call:
                 var tool = Add(e, EntryKind.Tool, call.Agent, "");

@@ -88,7 +88,10 @@ public static class ToolNames
     public const string TransferPrefix = "transfer_to_";
 }
 
-/// <summary>The tools an agent can be given (handoff tools aside), each as its one description has it.</summary>
+/// <summary>
+/// The tools an agent can be given, each as its one description has it. Aside: handoff tools, and
+/// <c>search_knowledge</c>, which every agent of a run whose session or team has knowledge is offered.
+/// </summary>
 public interface IAgentTools
 {
     /// <summary>In the order agents list them.</summary>

@@ -51,7 +51,10 @@ internal sealed class AgentTurn(
         var cost = provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens);
         var message = new AgentMessageCompleted(run.RunId, messageId, agent.Name, reply.Text, provider.Model, reply.Usage, now, cost, provider.Name);
         var calls = reply.Calls.Select(c => new ToolCallRequested(run.RunId, c.CallId, messageId, agent.Name, c.Name, c.Arguments, now, c.ArgumentsCut)).ToList();
-        await run.AppendAsync([message, .. calls], cancellationToken);
+        // The passages the message cites are kept with it, in the same step.
+        var cited = CitedPassages.Of(reply.Text, run.State.Passages);
+        IReadOnlyList<object> citations = cited.Count > 0 ? [new MessageCited(run.RunId, messageId, agent.Name, cited, now)] : [];
+        await run.AppendAsync([message, .. citations, .. calls], cancellationToken);
         metrics.StepPersisted("message", (Stopwatch.GetElapsedTime(started) - modelTime).TotalMilliseconds);
         metrics.Used(provider.Name, provider.Model, reply.Usage, cost);
 

@@ -31,6 +31,9 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
     /// <summary>Known once the run has started (or resumed) on this node.</summary>
     public TeamDefinition Team { get; set; } = null!;
 
+    /// <summary>Set at the start of each execution when the session or team has knowledge: its agents are offered <c>search_knowledge</c>.</summary>
+    public RunKnowledge? Knowledge { get; set; }
+
     /// <summary>The provider of the model call under way, to say which one failed.</summary>
     public ResolvedProvider? CurrentProvider { get; set; }
 
@@ -67,7 +70,7 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
 
     /// <summary>The agent's tools, built once per execution (the functions are the same for every step).</summary>
     public AgentToolbox ToolboxOf(AgentDefinition agent, ToolRegistry tools) =>
-        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent);
+        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent, Knowledge);
 
     /// <summary>One client per provider and model for the execution, not one per step.</summary>
     public IChatCompletionService ModelOf(ResolvedProvider provider, ChatModels models) =>

@@ -2,6 +2,8 @@ using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Telemetry;
+using Conclave.Agents.Tools;
+using Conclave.Knowledge.Contracts;
 using Conclave.Sessions.Contracts;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +20,7 @@ internal sealed class RunLoop(
     AgentTurn turns,
     ToolCallStep calls,
     SpeakerSelector selector,
+    IKnowledgeTool knowledge,
     TimeProvider clock,
     AgentMetrics metrics,
     ILogger<RunLoop> logger)
@@ -62,10 +65,15 @@ internal sealed class RunLoop(
         }
     }
 
-    /// <summary>The team (as snapshotted when the run first started), <see cref="RunStarted"/>, and the price check.</summary>
+    /// <summary>The team (as snapshotted when the run first started), its knowledge, <see cref="RunStarted"/>, and the price check.</summary>
     private async Task StartAsync(Run run, string nodeId, CancellationToken cancellationToken)
     {
         run.Team = await TeamOfAsync(run, cancellationToken);
+        var teamId = run.Team.Id == Guid.Empty ? (Guid?)null : run.Team.Id;
+        // Asked once per execution: a document added while the run goes on is offered to the next one.
+        run.Knowledge = await knowledge.IsOfferedAsync(run.OwnerId, run.SessionId, teamId, cancellationToken)
+            ? new RunKnowledge(run.OwnerId, teamId, () => run.State.NextPassageNumber)
+            : null;
         var snapshot = run.State.Started ? null : TeamSnapshot.Write(run.Team);
         await run.AppendAsync([new RunStarted(run.RunId, nodeId, clock.GetUtcNow(), run.Team.Name, snapshot)], cancellationToken);
         await CheckPricesAsync(run, cancellationToken);

@@ -51,6 +51,15 @@ internal sealed class RunState(Guid runId)
     /// <summary>Tool calls asked for and not yet answered, in order.</summary>
     public IReadOnlyList<ToolCallRequested> PendingCalls => _pending;
 
+    /// <summary>
+    /// Every passage <c>search_knowledge</c> gave an agent in the session so far (this run's and earlier
+    /// runs'), by the number it was given: what an answer's [n] refers to.
+    /// </summary>
+    public IReadOnlyDictionary<int, Citation> Passages => _passages;
+
+    /// <summary>The number the next passage given gets: numbers go on across searches and runs, unique in the session.</summary>
+    public int NextPassageNumber => _passages.Count == 0 ? 1 : _passages.Keys.Max() + 1;
+
     /// <summary>Calls answered with a correction (unknown tool, bad arguments) in this run.</summary>
     public int Rejections { get; private set; }
 
@@ -63,6 +72,7 @@ internal sealed class RunState(Guid runId)
     private readonly List<ToolCallRequested> _pending = [];
     private readonly Dictionary<string, int> _calls = [];
     private readonly Dictionary<string, int> _messages = [];
+    private readonly Dictionary<int, Citation> _passages = [];
     private TimeSpan _activeBefore;
     private DateTimeOffset? _segmentStart;
     private Guid? _sessionTeam;
@@ -83,6 +93,14 @@ internal sealed class RunState(Guid runId)
         if (e.Data is SessionTeamChanged changed && QueuedVersion == 0)
         {
             _sessionTeam = changed.TeamId;
+        }
+
+        if (e.Data is ToolCallCompleted { Passages: { } passages })
+        {
+            foreach (var passage in passages)
+            {
+                _passages[passage.Number] = passage;
+            }
         }
 
         if (e.Data is not IRunEvent run || run.RunId != RunId)

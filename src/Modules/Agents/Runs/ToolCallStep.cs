@@ -37,7 +37,8 @@ internal sealed class ToolCallStep(ToolRegistry tools, TimeProvider clock, Agent
             toolTime = Stopwatch.GetElapsedTime(toolStarted);
         }
 
-        var done = new ToolCallCompleted(run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, toolTime, clock.GetUtcNow());
+        var done = new ToolCallCompleted(
+            run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, toolTime, clock.GetUtcNow(), answer.Passages);
         await run.AppendAsync([done], cancellationToken);
         metrics.StepPersisted("tool", (Stopwatch.GetElapsedTime(started) - toolTime).TotalMilliseconds);
 

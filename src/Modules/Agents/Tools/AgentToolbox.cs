@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Conclave.Sessions.Contracts;
@@ -10,13 +11,16 @@ namespace Conclave.Agents.Tools;
 /// checks each call the model makes, and answers a call that names no tool or has bad arguments
 /// with a correction naming the real tools instead of failing.
 /// </summary>
-internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions)
+internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IReadOnlyList<string>? instructions = null)
 {
     private static readonly Kernel Kernel = new();
 
     public IReadOnlyList<KernelFunction> Functions { get; } = functions;
 
-    /// <summary>"name(param: type, ...)" for each tool.</summary>
+    /// <summary>What the tools ask of the agent besides their signatures (e.g. how to cite passages).</summary>
+    public IReadOnlyList<string> Instructions { get; } = instructions ?? [];
+
+    /// <summary>"name(param: type, ...)" for each tool; a '?' marks an optional parameter.</summary>
     public IEnumerable<string> Signatures => Functions.Select(Signature);
 
     /// <summary>The tools section of the agent's system prompt.</summary>
@@ -33,7 +37,13 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions)
             text.Append("- ").Append(Signature(function)).Append(": ").Append(function.Description).Append('\n');
         }
 
-        return text.Append("No other tools exist.").ToString();
+        text.Append("No other tools exist.");
+        foreach (var instruction in Instructions)
+        {
+            text.Append("\n\n").Append(instruction);
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Checks a call; returns the function and its arguments, or a correction for the agent.</summary>
@@ -82,6 +92,19 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions)
                 continue;
             }
 
+            if (parameter.ParameterType == typeof(int))
+            {
+                // A whole number; models sometimes quote one ("5").
+                if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
+                    || value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out number))
+                {
+                    arguments[parameter.Name] = number;
+                    continue;
+                }
+
+                return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a whole number. {usage}.");
+            }
+
             if (value.ValueKind != JsonValueKind.String)
             {
                 return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}. {usage}.");
@@ -100,7 +123,11 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions)
     }
 
     private static string Signature(KernelFunction function) =>
-        $"{function.Name}({string.Join(", ", function.Metadata.Parameters.Select(p => $"{p.Name}: string"))})";
+        $"{function.Name}({string.Join(", ", function.Metadata.Parameters.Select(Parameter))})";
+
+    /// <summary>"code: string", or "top_k?: integer" for an optional whole number.</summary>
+    private static string Parameter(KernelParameterMetadata parameter) =>
+        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {(parameter.ParameterType == typeof(int) ? "integer" : "string")}";
 }
 
 /// <summary>A call that passed the checks (<see cref="Function"/> set) or the correction for one that did not.</summary>

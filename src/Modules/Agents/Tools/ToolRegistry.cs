@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Conclave.Agents.Contracts;
+using Conclave.Knowledge.Contracts;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
 using Microsoft.SemanticKernel;
@@ -6,32 +8,50 @@ using Microsoft.SemanticKernel;
 namespace Conclave.Agents.Tools;
 
 /// <summary>What a tool call gave back: the text for the agent, and what the timeline shows.</summary>
-internal sealed record ToolAnswer(string Text, ToolOutcome Outcome, IReadOnlyList<string> Images)
+/// <param name="Passages">The numbered passages of a <c>search_knowledge</c> call (kept with its result); null for other tools.</param>
+internal sealed record ToolAnswer(string Text, ToolOutcome Outcome, IReadOnlyList<string> Images, IReadOnlyList<Citation>? Passages = null)
 {
     public static ToolAnswer Ok(string text) => new(text, ToolOutcome.Ok, []);
 }
 
 /// <summary>
-/// The tools agents can have, as Semantic Kernel functions built from each tool's one description
-/// (<see cref="SandboxToolCatalog"/>): the sandbox's and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>.
-/// One toolbox per agent and session, holding exactly the agent's tools.
+/// The knowledge a run searches with <c>search_knowledge</c>: the owner's, through the run's team, and
+/// where the passage numbers go on (<paramref name="NextNumber"/> is read at each call).
 /// </summary>
-internal sealed class ToolRegistry(ISandboxTools sandbox) : IAgentTools
+internal sealed record RunKnowledge(string OwnerId, Guid? TeamId, Func<int> NextNumber);
+
+/// <summary>
+/// The tools agents can have, as Semantic Kernel functions built from each tool's one description:
+/// the sandbox's (<see cref="SandboxToolCatalog"/>, chosen per agent), <c>search_knowledge</c>
+/// (<see cref="KnowledgeToolDefinition"/>, offered to every agent of a run whose session or team has
+/// knowledge) and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>. One toolbox per agent and run,
+/// holding exactly the agent's tools.
+/// </summary>
+internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowledge) : IAgentTools
 {
     /// <summary>The tools an agent can be given, in catalogue order.</summary>
     public static IReadOnlyList<SandboxTool> Catalog => SandboxToolCatalog.Tools;
 
     public static IReadOnlyList<string> Names { get; } = [.. Catalog.Select(t => t.Name)];
 
+    /// <summary>search_knowledge's parameters, read from the JSON schema the Knowledge module describes it with.</summary>
+    private static readonly IReadOnlyList<KernelParameterMetadata> KnowledgeParameters = ParametersOf(KnowledgeToolDefinition.ParametersSchema);
+
     public IReadOnlyList<AgentTool> Available { get; } = [.. Catalog.Select(t => new AgentTool(t.Name, t.Description))];
 
-    public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent)
+    /// <param name="knowledge">Set when the run's session or team has knowledge: the agent is offered <c>search_knowledge</c>.</param>
+    public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent, RunKnowledge? knowledge = null)
     {
         var functions = new List<KernelFunction>();
         foreach (var name in agent.Tools.Distinct(StringComparer.Ordinal))
         {
             var tool = Catalog.FirstOrDefault(t => t.Name == name) ?? throw new InvalidOperationException($"'{name}' is not a sandbox tool.");
             functions.Add(SandboxFunction(sessionId, tool));
+        }
+
+        if (knowledge is not null)
+        {
+            functions.Add(KnowledgeFunction(sessionId, knowledge));
         }
 
         if (team.Selection == SpeakerSelection.Handoff)
@@ -42,7 +62,7 @@ internal sealed class ToolRegistry(ISandboxTools sandbox) : IAgentTools
             }
         }
 
-        return new AgentToolbox(functions);
+        return new AgentToolbox(functions, knowledge is null ? [] : [KnowledgeToolDefinition.CitationInstructions]);
     }
 
     private KernelFunction SandboxFunction(Guid sessionId, SandboxTool tool) =>
@@ -62,10 +82,56 @@ internal sealed class ToolRegistry(ISandboxTools sandbox) : IAgentTools
                 IsRequired = true,
             }));
 
+    private KernelFunction KnowledgeFunction(Guid sessionId, RunKnowledge scope) =>
+        KernelFunctionFactory.CreateFromMethod(
+            async (KernelArguments arguments, CancellationToken ct) =>
+            {
+                var query = arguments.TryGetValue("query", out var q) ? q as string ?? "" : "";
+                var topK = arguments.TryGetValue("top_k", out var k) && k is int n ? n : KnowledgeToolDefinition.DefaultTopK;
+                try
+                {
+                    var result = await knowledge.SearchAsync(scope.OwnerId, sessionId, scope.TeamId, query, topK, scope.NextNumber(), ct);
+                    return new ToolAnswer(result.Text, ToolOutcome.Ok, [], [.. result.Citations.Select(Cited)]);
+                }
+                catch (KnowledgeValidationException e)
+                {
+                    // An empty or over-long query: the agent's to fix.
+                    return new ToolAnswer($"error: {e.Message}", ToolOutcome.Error, []);
+                }
+            },
+            KnowledgeToolDefinition.Name,
+            KnowledgeToolDefinition.Description,
+            KnowledgeParameters);
+
+    private static Citation Cited(KnowledgeCitation c) => new(c.Number, c.DocumentId, c.DocumentName, c.Page, c.Heading, c.Passage);
+
     private static KernelFunction TransferFunction(AgentDefinition to) =>
         KernelFunctionFactory.CreateFromMethod(
             () => ToolAnswer.Ok($"Transferred to {to.Name}."),
             ToolNames.TransferPrefix + to.Name,
             $"Hand the conversation over to {to.Name} ({to.Role}).",
             []);
+
+    /// <summary>The parameters of an object schema: name, description, string or integer, required, and each one's own schema (bounds, default).</summary>
+    private static IReadOnlyList<KernelParameterMetadata> ParametersOf(string schema)
+    {
+        using var document = JsonDocument.Parse(schema);
+        var root = document.RootElement;
+        var required = root.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()).ToHashSet() : [];
+        return
+        [
+            .. root.GetProperty("properties").EnumerateObject().Select(p => new KernelParameterMetadata(p.Name)
+            {
+                Description = p.Value.TryGetProperty("description", out var description) ? description.GetString() : null,
+                ParameterType = p.Value.GetProperty("type").GetString() switch
+                {
+                    "string" => typeof(string),
+                    "integer" => typeof(int),
+                    var other => throw new InvalidOperationException($"Tool parameter '{p.Name}' has type '{other}'; tools take strings and integers."),
+                },
+                IsRequired = required.Contains(p.Name),
+                Schema = KernelJsonSchema.Parse(p.Value.GetRawText()),
+            }),
+        ];
+    }
 }

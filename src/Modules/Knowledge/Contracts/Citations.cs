@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Conclave.Knowledge.Contracts;
 
@@ -21,35 +21,39 @@ public sealed record KnowledgeToolResult(string Text, IReadOnlyList<KnowledgeCit
 /// [2] notes.md, section "Setup › Install"
 /// passage text
 /// </code>
-/// Numbers start at 1 in hit order; the model is told to cite them as [n].
+/// Numbers go on from <c>firstNumber</c> in hit order (a run's second search does not start at 1 again);
+/// the model is told to cite them as [n]. Passages are cut at <see cref="KnowledgeToolDefinition.MaxPassageChars"/>
+/// and the whole text stays under <see cref="KnowledgeToolDefinition.MaxResultChars"/>, like other tool results.
 /// </summary>
-public static class KnowledgePassages
+public static partial class KnowledgePassages
 {
     public const string NoResults = "No passages found in the knowledge available to this session.";
 
-    public static IReadOnlyList<KnowledgeCitation> Cite(IReadOnlyList<KnowledgeHit> hits) =>
-        hits.Select((h, i) => new KnowledgeCitation(i + 1, h.DocumentId, h.DocumentName, h.Page, h.Heading, h.Passage)).ToList();
+    /// <summary>What a passage cut at the limit ends with.</summary>
+    public const string CutMark = " […]";
 
-    public static string Format(IReadOnlyList<KnowledgeCitation> citations)
+    public static IReadOnlyList<KnowledgeCitation> Cite(IReadOnlyList<KnowledgeHit> hits, int firstNumber = 1)
     {
-        if (citations.Count == 0)
+        var citations = new List<KnowledgeCitation>();
+        var length = 0;
+        foreach (var hit in hits)
         {
-            return NoResults;
-        }
-
-        var text = new StringBuilder();
-        foreach (var c in citations)
-        {
-            if (text.Length > 0)
+            var citation = new KnowledgeCitation(
+                firstNumber + citations.Count, hit.DocumentId, hit.DocumentName, hit.Page, hit.Heading, Bounded(hit.Passage));
+            length += Entry(citation).Length + 2;
+            if (length > KnowledgeToolDefinition.MaxResultChars)
             {
-                text.Append("\n\n");
+                break;
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"[{c.Number}] {Source(c)}\n{c.Passage}");
+            citations.Add(citation);
         }
 
-        return text.ToString();
+        return citations;
     }
+
+    public static string Format(IReadOnlyList<KnowledgeCitation> citations) =>
+        citations.Count == 0 ? NoResults : string.Join("\n\n", citations.Select(Entry));
 
     /// <summary>"name, page 3", "name, section \"A › B\"" or just the name.</summary>
     public static string Source(KnowledgeCitation citation) => citation switch
@@ -59,24 +63,91 @@ public static class KnowledgePassages
         _ => citation.DocumentName,
     };
 
-    public static KnowledgeToolResult ToToolResult(IReadOnlyList<KnowledgeHit> hits)
+    public static KnowledgeToolResult ToToolResult(IReadOnlyList<KnowledgeHit> hits, int firstNumber = 1)
     {
-        var citations = Cite(hits);
+        var citations = Cite(hits, firstNumber);
         return new KnowledgeToolResult(Format(citations), citations);
     }
+
+    /// <summary>
+    /// The passage numbers a text cites, in order of first appearance: [3], [1, 2], [1][2], [4-6]
+    /// (a range of at most <see cref="MaxRange"/> numbers; a longer one is not a citation).
+    /// </summary>
+    public static IReadOnlyList<int> CitedNumbers(string text)
+    {
+        var numbers = new List<int>();
+        foreach (Match marker in Marker().Matches(text))
+        {
+            foreach (var part in marker.Groups[1].Value.Split([',', ';'], StringSplitOptions.TrimEntries))
+            {
+                var range = part.Split(['-', '–'], StringSplitOptions.TrimEntries);
+                var from = int.Parse(range[0], CultureInfo.InvariantCulture);
+                var to = range.Length == 2 ? int.Parse(range[1], CultureInfo.InvariantCulture) : from;
+                if (from < 1 || to < from || to - from >= MaxRange)
+                {
+                    continue;
+                }
+
+                for (var n = from; n <= to; n++)
+                {
+                    if (!numbers.Contains(n))
+                    {
+                        numbers.Add(n);
+                    }
+                }
+            }
+        }
+
+        return numbers;
+    }
+
+    public const int MaxRange = 20;
+
+    private static string Entry(KnowledgeCitation c) => string.Create(CultureInfo.InvariantCulture, $"[{c.Number}] {Source(c)}\n{c.Passage}");
+
+    /// <summary>At most <see cref="KnowledgeToolDefinition.MaxPassageChars"/>, cut after a whole word when there is one near.</summary>
+    private static string Bounded(string passage)
+    {
+        var max = KnowledgeToolDefinition.MaxPassageChars - CutMark.Length;
+        if (passage.Length <= KnowledgeToolDefinition.MaxPassageChars)
+        {
+            return passage;
+        }
+
+        var cut = passage.LastIndexOf(' ', max);
+        if (cut < max / 2)
+        {
+            cut = char.IsHighSurrogate(passage[max - 1]) ? max - 1 : max;
+        }
+
+        return passage[..cut].TrimEnd() + CutMark;
+    }
+
+    [GeneratedRegex(@"\[(\d{1,5}(?:\s*[,;–-]\s*\d{1,5})*)\]")]
+    private static partial Regex Marker();
 }
 
 /// <summary>
 /// The <c>search_knowledge(query, top_k)</c> tool as the Agents module registers it: its name,
-/// description and JSON schema, and the call that resolves what the run may see and searches it.
+/// description and JSON schema, whether a run is offered it, and the call that resolves what the run
+/// may see and searches it.
 /// </summary>
 public interface IKnowledgeTool
 {
     /// <summary>
-    /// Searches the collections visible to a run of <paramref name="teamId"/> in <paramref name="sessionId"/>
-    /// (see <see cref="IKnowledgeCollections.VisibleAsync"/>). A session without documents gets <see cref="KnowledgePassages.NoResults"/>.
+    /// True when a collection visible to a run of <paramref name="teamId"/> in <paramref name="sessionId"/>
+    /// holds at least one document that is not failed (ready, or on its way): only then is the tool offered.
     /// </summary>
-    Task<KnowledgeToolResult> SearchAsync(string ownerId, Guid sessionId, Guid? teamId, string query, int topK, CancellationToken cancellationToken);
+    Task<bool> IsOfferedAsync(string ownerId, Guid sessionId, Guid? teamId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Searches the collections visible to a run of <paramref name="teamId"/> in <paramref name="sessionId"/>
+    /// (see <see cref="IKnowledgeCollections.VisibleAsync"/>), numbering the passages from <paramref name="firstNumber"/>.
+    /// A session without documents gets <see cref="KnowledgePassages.NoResults"/>. Throws
+    /// <see cref="KnowledgeValidationException"/> for an empty or over-long query (the agent's to fix).
+    /// </summary>
+    Task<KnowledgeToolResult> SearchAsync(
+        string ownerId, Guid sessionId, Guid? teamId, string query, int topK, int firstNumber, CancellationToken cancellationToken);
 }
 
 public static class KnowledgeToolDefinition
@@ -90,6 +161,18 @@ public static class KnowledgeToolDefinition
     public const int DefaultTopK = 5;
 
     public const int MaxTopK = 20;
+
+    /// <summary>A passage longer than this is cut (merged neighbouring chunks can be long).</summary>
+    public const int MaxPassageChars = 3_000;
+
+    /// <summary>The most text one call returns: passages that would not fit are left out.</summary>
+    public const int MaxResultChars = 64 * 1024;
+
+    /// <summary>What the system prompt of an agent offered the tool says about citing.</summary>
+    public const string CitationInstructions =
+        "When your answer uses passages from " + Name + ", cite each claim with the number of its passage in brackets " +
+        "right after it, e.g. [1] or [2][3]. Numbers go on from one search to the next; cite only numbers you were given, " +
+        "and say so when the passages do not answer the question.";
 
     /// <summary>The parameters' JSON schema.</summary>
     public const string ParametersSchema = """

@@ -80,3 +80,16 @@ public sealed record DocumentStateChanged(
     int ChunksEmbedded,
     int ChunksTotal,
     string? Failure);
+
+/// <summary>
+/// The file types read as documents: what a session's files panel adds to the session's knowledge by
+/// default ("add to knowledge"). Others are not offered (the ingest would fail them as unsupported).
+/// </summary>
+public static class KnowledgeDocumentTypes
+{
+    public static IReadOnlyList<string> Extensions { get; } = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".csv"];
+
+    /// <summary>True when the name's extension is one of <see cref="Extensions"/> (any case).</summary>
+    public static bool IsDocument(string name) =>
+        Extensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase);
+}

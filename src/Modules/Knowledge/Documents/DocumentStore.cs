@@ -92,11 +92,13 @@ internal sealed class DocumentStore(
             cancellationToken, ("id", id), ("version", version), ("sha", sha), ("content", bytes));
         await outbox.SendAsync(new IngestDocument(id, version));
         await tx.CommitAsync(cancellationToken);
-        await outbox.FlushOutgoingMessagesAsync();
 
         Log.DocumentQueued(logger, id, version, collection.Id, bytes.Length);
-        var added = (await FindAsync(ownerId, id, cancellationToken))!;
-        await notifier.PublishAsync(DocumentRows.Changed(added, collection.SessionId));
+        var added = (await FindAsync(ownerId, id, CancellationToken.None))!;
+        // Queued is told before the ingest is let go, so it never lands after the worker's Extracting.
+        // (Committed, the message is durable: should this process die here, Wolverine's recovery sends it.)
+        await notifier.PublishAsync(DocumentRows.Changed(added, collection.SessionId), CancellationToken.None);
+        await outbox.FlushOutgoingMessagesAsync();
         return new DocumentAdded(added, true);
     }
 
@@ -131,15 +133,30 @@ internal sealed class DocumentStore(
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         // Chunks, pending chunks and stored copies cascade: the document leaves search with this statement.
-        await using var delete = new NpgsqlCommand("DELETE FROM knowledge.documents WHERE id = @id AND owner_id = @owner", connection);
+        await using var delete = new NpgsqlCommand(
+            """
+            DELETE FROM knowledge.documents d USING knowledge.collections c
+            WHERE d.id = @id AND d.owner_id = @owner AND c.id = d.collection_id
+            RETURNING d.name, d.version, c.session_id
+            """,
+            connection);
         delete.Parameters.AddWithValue("id", documentId);
         delete.Parameters.AddWithValue("owner", ownerId);
-        if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
+        string name;
+        int version;
+        Guid? sessionId;
+        await using (var reader = await delete.ExecuteReaderAsync(cancellationToken))
         {
-            throw new KnowledgeNotFoundException("Document", documentId);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new KnowledgeNotFoundException("Document", documentId);
+            }
+
+            (name, version, sessionId) = (reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetGuid(2));
         }
 
         Log.DocumentDeleted(logger, documentId);
+        await notifier.RemovedAsync(documentId, sessionId, name, version, CancellationToken.None);
     }
 
     private static string ValidName(string? name)
@@ -205,22 +222,5 @@ internal sealed class DocumentStore(
         }
 
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-}
-
-/// <summary>Publishes <see cref="DocumentStateChanged"/> in-process at once (not held until a handler ends).</summary>
-internal sealed class DocumentNotifier(IWolverineRuntime wolverine, ILogger<DocumentNotifier> logger)
-{
-    public async Task PublishAsync(DocumentStateChanged change)
-    {
-        try
-        {
-            await new MessageBus(wolverine).PublishAsync(change);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A notice for the UI; the document's state is in the database either way.
-            logger.LogWarning(e, "Could not publish the state of document {DocumentId}", change.DocumentId);
-        }
     }
 }

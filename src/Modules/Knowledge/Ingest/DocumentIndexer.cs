@@ -84,7 +84,7 @@ public sealed class DocumentIndexer
         {
             if (claim.Attempts > MaxAttempts)
             {
-                await FailAsync(message, $"Indexing was interrupted {MaxAttempts} times; giving up. Upload the document again to retry.", work.Token);
+                await FailAsync(message, $"Indexing was interrupted {MaxAttempts} times; giving up. Upload the document again to retry.");
                 return;
             }
 
@@ -92,7 +92,7 @@ public sealed class DocumentIndexer
         }
         catch (ExtractionFailedException e)
         {
-            await FailAsync(message, e.Message, work.Token);
+            await FailAsync(message, e.Message);
         }
         catch (Exception e) when (e is NoLongerHeldException || (leaseLost.IsCancellationRequested && !stopping.IsCancellationRequested))
         {
@@ -405,11 +405,13 @@ public sealed class DocumentIndexer
         await live.ExecuteNonQueryAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         Log.DocumentReady(_logger, message.DocumentId, message.Version);
-        await PublishStateAsync(message.DocumentId, cancellationToken);
+        // Not the work's token: going live gave the lease up, and a heartbeat that finds it gone cancels
+        // the work; the notice of what was committed must still go out.
+        await PublishStateAsync(message.DocumentId, CancellationToken.None);
     }
 
     /// <summary>A failed version is not in search, and neither is the version before it (the document's state says why).</summary>
-    private async Task FailAsync(IngestDocument message, string reason, CancellationToken cancellationToken)
+    private async Task FailAsync(IngestDocument message, string reason)
     {
         await using var connection = await _database.OpenAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
@@ -429,7 +431,7 @@ public sealed class DocumentIndexer
         await command.ExecuteNonQueryAsync(CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
         Log.DocumentFailed(_logger, message.DocumentId, message.Version, reason);
-        await PublishStateAsync(message.DocumentId, cancellationToken);
+        await PublishStateAsync(message.DocumentId, CancellationToken.None);
     }
 
     private async Task ReleaseAsync(IngestDocument message, CancellationToken cancellationToken)
@@ -457,7 +459,7 @@ public sealed class DocumentIndexer
         await using var connection = await _database.OpenAsync(cancellationToken);
         if (await DocumentRows.FindAsync(connection, documentId, null, cancellationToken) is { } found)
         {
-            await _notifier.PublishAsync(DocumentRows.Changed(found.Document, found.SessionId));
+            await _notifier.PublishAsync(DocumentRows.Changed(found.Document, found.SessionId), cancellationToken);
         }
     }
 

@@ -1,4 +1,7 @@
+using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Conclave.Sandbox.Contracts;
+using Conclave.Sessions.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +12,9 @@ using Microsoft.Net.Http.Headers;
 namespace Conclave.Sandbox.Api;
 
 /// <param name="Size">In bytes.</param>
-internal sealed record FileEntry(string Path, long Size, DateTimeOffset Modified)
+/// <param name="Knowledge">For an upload: what became of the file in the session's knowledge (null when it was not added).</param>
+internal sealed record FileEntry(
+    string Path, long Size, DateTimeOffset Modified, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DocumentIntakeResult? Knowledge = null)
 {
     public static FileEntry Of(WorkspaceFile file) => new(file.Path, file.SizeBytes, file.LastModified);
 }
@@ -31,7 +36,9 @@ internal static class FileEndpoints
         files.MapGet("", ListAsync).WithName("ListFiles")
             .WithSummary("The session's files with their size in bytes and last change, ordered by path.");
         files.MapPost("", UploadAsync).WithName("UploadFiles")
-            .WithSummary("Upload one or more files (multipart/form-data; an optional 'folder' field before them picks the folder). Replaces files of the same name.")
+            .WithSummary("Upload one or more files (multipart/form-data; an optional 'folder' field before them picks the folder). Replaces files of the same name. " +
+                "Documents (PDF, DOCX, HTML, Markdown, text, CSV) are also added to the session's knowledge unless the form's 'addToKnowledge' field is false; " +
+                "each file's 'knowledge' says what became of it there.")
             .Accepts<UploadFilesRequest>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
@@ -51,10 +58,41 @@ internal static class FileEndpoints
     }
 
     private static async Task<Created<IReadOnlyList<FileEntry>>> UploadAsync(
-        Guid sessionId, HttpRequest request, MultipartUpload upload, CancellationToken ct)
+        Guid sessionId, HttpRequest request, ClaimsPrincipal user, MultipartUpload upload, IWorkspace workspace, IDocumentIntake knowledge, CancellationToken ct)
     {
-        var stored = await upload.StoreAsync(sessionId, request, ct);
-        return TypedResults.Created<IReadOnlyList<FileEntry>>($"/api/v1/sessions/{sessionId}/files", stored.Select(FileEntry.Of).ToList());
+        var uploaded = await upload.StoreAsync(sessionId, request, ct);
+        var entries = new List<FileEntry>();
+        foreach (var file in uploaded.Files)
+        {
+            var entry = FileEntry.Of(file);
+            if (uploaded.AddToKnowledge && knowledge.Accepts(file.Path))
+            {
+                entry = entry with { Knowledge = await AddToKnowledgeAsync(user.OwnerId(), sessionId, file.Path, workspace, knowledge, ct) };
+            }
+
+            entries.Add(entry);
+        }
+
+        return TypedResults.Created<IReadOnlyList<FileEntry>>($"/api/v1/sessions/{sessionId}/files", entries);
+    }
+
+    /// <summary>
+    /// Reads the file back at once through the workspace's safe open (code in the sandbox may have
+    /// replaced or removed it meanwhile: what is read is what is indexed); the Knowledge module keeps its
+    /// own immutable copy from here on.
+    /// </summary>
+    private static async Task<DocumentIntakeResult> AddToKnowledgeAsync(
+        string ownerId, Guid sessionId, string path, IWorkspace workspace, IDocumentIntake knowledge, CancellationToken ct)
+    {
+        try
+        {
+            await using var content = await workspace.OpenReadAsync(sessionId, path, ct);
+            return await knowledge.AddAsync(ownerId, sessionId, path, content, ct);
+        }
+        catch (WorkspaceException e)
+        {
+            return new DocumentIntakeResult(null, null, $"The file could not be read back to add it to knowledge: {e.Message} Upload it again.");
+        }
     }
 
     private static async Task<FileStreamHttpResult> DownloadAsync(
@@ -87,4 +125,5 @@ internal static class FileEndpoints
 }
 
 /// <summary>The shape of an upload, for the OpenAPI document (the endpoint streams the body itself).</summary>
-public sealed record UploadFilesRequest(IFormFileCollection Files, string? Folder);
+/// <param name="AddToKnowledge">False keeps the documents out of the session's knowledge; by default they go in.</param>
+public sealed record UploadFilesRequest(IFormFileCollection Files, string? Folder, bool? AddToKnowledge);

@@ -14,16 +14,19 @@ namespace Conclave.Sandbox.Api;
 /// <summary>
 /// Streams the files of a multipart/form-data upload into a session's workspace one part at a time,
 /// so a file is never held in memory whole. An optional <c>folder</c> field, sent before the files,
-/// puts them in that folder. An upload is all or nothing: when one part fails, the files this upload
-/// had already created are deleted again.
+/// puts them in that folder; an optional <c>addToKnowledge</c> field (true or false, anywhere in the
+/// form) says whether documents among them go into the session's knowledge too (by default they do).
+/// An upload is all or nothing: when one part fails, the files this upload had already created are
+/// deleted again.
 /// </summary>
 internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOptions> options, ILogger<MultipartUpload> logger)
 {
     public const string FolderField = "folder";
+    public const string AddToKnowledgeField = "addToKnowledge";
     private const int MaxFolderLength = 1024;
     private const int MaxBoundaryLength = 70;
 
-    public async Task<IReadOnlyList<WorkspaceFile>> StoreAsync(Guid sessionId, HttpRequest request, CancellationToken ct)
+    public async Task<UploadedFiles> StoreAsync(Guid sessionId, HttpRequest request, CancellationToken ct)
     {
         var limit = options.Value.MaxUploadBytes;
         var boundary = BoundaryOf(request.ContentType);
@@ -40,6 +43,7 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
 
         var reader = new MultipartReader(boundary, new LimitedBody(request.Body, limit));
         var folder = "";
+        bool? addToKnowledge = null;
         var stored = new List<WorkspaceFile>();
         var created = new List<string>();
         HashSet<string>? existing = null;
@@ -77,6 +81,10 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
                     }
                     folder = await ReadFolderAsync(section.Body, ct);
                 }
+                else if (disposition.IsFormDisposition() && HeaderUtilities.RemoveQuotes(disposition.Name).Equals(AddToKnowledgeField, StringComparison.Ordinal))
+                {
+                    addToKnowledge = await ReadSwitchAsync(section.Body, ct);
+                }
             }
         }
         catch when (created.Count > 0)
@@ -90,7 +98,7 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
             throw UploadRejectedException.BadRequest("The upload holds no file: send one or more files as multipart/form-data parts with a file name.");
         }
         Log.FilesUploaded(logger, sessionId, stored.Count, stored.Sum(f => f.SizeBytes));
-        return stored;
+        return new UploadedFiles(stored, addToKnowledge ?? true);
     }
 
     private static string BoundaryOf(string? contentType)
@@ -142,6 +150,16 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
             WorkspacePath.Parse(folder);
         }
         return folder;
+    }
+
+    private static async Task<bool> ReadSwitchAsync(Stream body, CancellationToken ct)
+    {
+        using var text = new StreamReader(body, Encoding.UTF8, leaveOpen: true);
+        var buffer = new char[8];
+        var read = await text.ReadBlockAsync(buffer.AsMemory(), ct);
+        return bool.TryParse(new string(buffer, 0, read).Trim(), out var value)
+            ? value
+            : throw UploadRejectedException.BadRequest($"The '{AddToKnowledgeField}' field must be true or false.");
     }
 
     private async Task DeleteCreatedAsync(Guid sessionId, IEnumerable<string> paths)
@@ -207,3 +225,6 @@ internal sealed class MultipartUpload(IWorkspace workspace, IOptions<SandboxOpti
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
+
+/// <param name="AddToKnowledge">The upload's <c>addToKnowledge</c> field; true when it had none.</param>
+internal sealed record UploadedFiles(IReadOnlyList<WorkspaceFile> Files, bool AddToKnowledge);

@@ -63,6 +63,7 @@ public sealed record ToolCallRequested(
 
 /// <param name="Output">What the agent is told (plain text).</param>
 /// <param name="Images">Workspace-relative paths of images the tool produced.</param>
+/// <param name="Passages">What a <c>search_knowledge</c> call returned, numbered as the agent read them in <paramref name="Output"/>; null for other tools.</param>
 public sealed record ToolCallCompleted(
     Guid RunId,
     string CallId,
@@ -72,7 +73,8 @@ public sealed record ToolCallCompleted(
     ToolOutcome Outcome,
     IReadOnlyList<string> Images,
     TimeSpan Duration,
-    DateTimeOffset At) : IRunEvent;
+    DateTimeOffset At,
+    IReadOnlyList<Citation>? Passages = null) : IRunEvent;
 
 public enum ToolOutcome
 {
