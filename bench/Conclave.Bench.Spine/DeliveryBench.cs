@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using Conclave.Bench.Common;
+using Conclave.Sessions.Contracts;
+using Conclave.Testing.Host;
+
+namespace Conclave.Bench.Spine;
+
+/// <summary>The headline figure (append to delivery to every subscriber) and where its time goes.</summary>
+internal sealed record Delivery(Figure Headline, IReadOnlyList<Figure> Breakdown);
+
+/// <summary>
+/// One event appended at a time to a session that N SSE subscribers, signed in as its owner, watch;
+/// the next append once every subscriber has read the previous event. Each subscriber times each
+/// arrival; the <see cref="DeliveryProbe"/> times the steps in between inside the Host.
+/// </summary>
+internal static class DeliveryBench
+{
+    private const int AppendsAlone = 100;
+
+    public static async Task<Delivery> RunAsync(SpineApp app, int subscribers, int warmup, int appends, TimeSpan pause)
+    {
+        var session = await app.CreateSessionAsync("delivery");
+        var log = app.Service<ISessionLog>();
+        var alone = new List<double>();
+        long baseVersion = 0;
+        for (var i = 0; i < warmup + AppendsAlone; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            baseVersion = await log.AppendAsync(session.Id, [new SessionRenamed($"alone {i}", DateTimeOffset.UtcNow)], CancellationToken.None);
+            if (i >= warmup)
+            {
+                alone.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        // Event n (1..total) is version baseVersion + n; each subscriber starts by reading baseVersion from the store.
+        var total = warmup + appends;
+        app.Probe.Watch(session.Id, subscribers, baseVersion + 1, total);
+        var sentAt = new long[total];
+        var committedAt = new long[total];
+        var returnedAt = new long[total];
+        var readAt = Enumerable.Range(0, subscribers).Select(_ => new long[total]).ToArray();
+        var clients = await app.OwnerClientsAsync(subscribers);
+        var connected = new Countdown(subscribers);
+        var delivered = new Countdown(subscribers);
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var readers = Enumerable.Range(0, subscribers).Select(s => Task.Run(async () =>
+        {
+            try
+            {
+                await ReadAsync(s);
+            }
+            catch (Exception e)
+            {
+                failed.TrySetException(e);
+                throw;
+            }
+        })).ToList();
+
+        async Task ReadAsync(int s)
+        {
+            clients[s].DefaultRequestHeaders.Add(DeliveryProbe.SubscriberHeader, s.ToString(CultureInfo.InvariantCulture));
+            await foreach (var item in SseClient.ReadAsync(clients[s], session.Id, lastEventId: baseVersion - 1, CancellationToken.None))
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (item.EventType != "log")
+                {
+                    continue;
+                }
+
+                var n = long.Parse(item.EventId!) - baseVersion;
+                if (n == 0)
+                {
+                    connected.Signal();
+                    continue;
+                }
+
+                readAt[s][n - 1] = now;
+                Volatile.Read(ref delivered).Signal();
+                if (n == total)
+                {
+                    break;
+                }
+            }
+        }
+
+        await WaitAsync(connected, failed.Task, "every subscriber connected");
+        for (var n = 0; n < total; n++)
+        {
+            Volatile.Write(ref delivered, new Countdown(subscribers));
+            sentAt[n] = Stopwatch.GetTimestamp();
+            await log.AppendAsync(session.Id, [new SessionRenamed($"live {n}", DateTimeOffset.UtcNow)], CancellationToken.None);
+            returnedAt[n] = Stopwatch.GetTimestamp();
+            committedAt[n] = app.Probe.LastCommitAt;
+            await WaitAsync(delivered, failed.Task, $"every subscriber read event {n + 1}");
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause);
+            }
+        }
+
+        await Task.WhenAll(readers);
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+
+        var counted = Enumerable.Range(warmup, appends).ToList();
+        var perSubscriber = counted.SelectMany(n => Enumerable.Range(0, subscribers).Select(s => (s, n))).ToList();
+        var probe = app.Probe;
+        if (counted.Any(n => committedAt[n] < sentAt[n]) || perSubscriber.Any(x => probe.WrittenAt[x.s][x.n] == 0))
+        {
+            throw new InvalidOperationException("The probe missed a commit or a write: is it wired into the Host (SpineApp)?");
+        }
+
+        List<double> Between(Func<int, int, long> from, Func<int, int, long> to) =>
+            perSubscriber.Select(x => Ms(from(x.s, x.n), to(x.s, x.n))).ToList();
+
+        var pacing = pause > TimeSpan.Zero ? $"paced {pause.TotalMilliseconds:0} ms" : "back to back";
+        var headline = Figure.Of($"append -> delivery, {subscribers} SSE subscribers, {pacing}", Between((_, n) => sentAt[n], (s, n) => readAt[s][n]), "ms", Target.Latency(5, 25));
+        return new Delivery(headline,
+        [
+            Figure.Of("  append alone, no subscriber", alone, "ms", Target.None),
+            Figure.Of("  append called -> committed", counted.Select(n => Ms(sentAt[n], committedAt[n])).ToList(), "ms", Target.None),
+            Figure.Of("  committed -> live feed's notification", Between((_, n) => committedAt[n], (s, n) => probe.NotifiedAt[s][n]), "ms", Target.None),
+            Figure.Of("  notification -> SSE write", Between((s, n) => probe.NotifiedAt[s][n], (s, n) => probe.WrittenAt[s][n]), "ms", Target.None),
+            Figure.Of("  SSE write -> client read", Between((s, n) => probe.WrittenAt[s][n], (s, n) => readAt[s][n]), "ms", Target.None),
+            Figure.Of("  append called -> append returned (after the fan-out)", counted.Select(n => Ms(sentAt[n], returnedAt[n])).ToList(), "ms", Target.None),
+        ]);
+    }
+
+    private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+
+    /// <summary>Until every subscriber has signalled; a subscriber that failed (e.g. was refused) fails the wait at once.</summary>
+    private static async Task WaitAsync(Countdown countdown, Task failed, string what)
+    {
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(countdown.Done, failed).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"Not {what} within 10 s.", e);
+        }
+
+        await first;
+    }
+
+    /// <summary>Counts subscribers down to zero, awaitably.</summary>
+    private sealed class Countdown(int count)
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining = count;
+
+        public Task Done => _done.Task;
+
+        public void Signal()
+        {
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+}
