@@ -47,8 +47,8 @@ public sealed class Table(bool smoke)
     private string[] Cells(Figure f)
     {
         var unit = f.Unit.Length > 0 ? " " + f.Unit : "";
-        var tail = f.Tail is { } t ? (f.TailPercentile == 99 ? "" : $"p{f.TailPercentile} ") + Figure.Format(t) + unit : "-";
-        return [f.Label, Figure.Format(f.P50) + unit, tail, f.Target.Describe(f), Verdict(f)];
+        var tail = f.Tail is { } t ? (f.TailPercentile == 99 ? "" : $"p{f.TailPercentile} ") + f.Format(t) + unit : "-";
+        return [f.Label, f.Format(f.P50) + unit, tail, f.Target.Describe(f), Verdict(f)];
     }
 
     private string Verdict(Figure f) => f.Target switch

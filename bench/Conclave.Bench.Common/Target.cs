@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Conclave.Bench.Common;
 
 /// <summary>
@@ -21,9 +23,6 @@ public sealed record Target
     /// <summary>For samples: the median and the tail (p99 unless the figure says otherwise) at most these.</summary>
     public static Target Latency(double? p50, double? tail) => new() { P50AtMost = p50, TailAtMost = tail };
 
-    /// <summary>For a single value (or the median of samples): at most this.</summary>
-    public static Target AtMostValue(double limit) => new() { P50AtMost = limit };
-
     /// <summary>For a single value (or the median of samples): at least this.</summary>
     public static Target AtLeastValue(double limit) => new() { AtLeast = limit };
 
@@ -42,24 +41,26 @@ public sealed record Target
             return "-";
         }
 
-        var single = figure.Tail is null;
-        var median = single ? "" : "p50 ";
+        var median = figure.Tail is null ? "" : "p50 ";
+        var unit = figure.Unit.Length > 0 ? " " + figure.Unit : "";
         var parts = new List<string>();
         if (P50AtMost is { } p50)
         {
-            parts.Add($"{median}<= {Figure.Format(p50)} {figure.Unit}");
+            parts.Add($"{median}<= {Limit(p50)}{unit}");
         }
 
         if (TailAtMost is { } tail)
         {
-            parts.Add($"p{figure.TailPercentile} <= {Figure.Format(tail)} {figure.Unit}");
+            parts.Add($"p{figure.TailPercentile} <= {Limit(tail)}{unit}");
         }
 
         if (AtLeast is { } least)
         {
-            parts.Add($"{median}>= {Figure.Format(least)} {figure.Unit}");
+            parts.Add($"{median}>= {Limit(least)}{unit}");
         }
 
         return string.Join(", ", parts);
     }
+
+    private static string Limit(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

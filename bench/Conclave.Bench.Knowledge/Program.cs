@@ -52,7 +52,7 @@ try
     var before = ResidentBytes();
     await embedder.EmbedPassagesAsync(["warm up"], CancellationToken.None);
     var after = ResidentBytes();
-    table.Add(Figure.Single("embedding model resident memory in the Host (RSS after first use - before)", Math.Round((after - before) / MiB), "MiB", Target.None));
+    table.Add(Figure.Single("embedding model resident memory in the Host (RSS after first use - before)", (after - before) / MiB, "MiB", Target.None));
 
     // 2. Ingest end to end: upload -> queue -> extract -> chunk -> embed -> insert -> ready.
     var library = await collections.CreateLibraryAsync(Owner, "bench ingest", null, CancellationToken.None);
@@ -120,7 +120,7 @@ try
     var corpus = new SyntheticCorpus(random, clusters: smoke ? 50 : 2_000);
     var build = Stopwatch.StartNew();
     await LoadCorpusAsync(database, corpus, searchLibrary.Id, corpusSize, random);
-    table.Add(Figure.Single($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", Math.Round(build.Elapsed.TotalSeconds), "s", Target.None));
+    table.Add(Figure.Single($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", build.Elapsed.TotalSeconds, "s", Target.None));
 
     var search = (HybridSearch)app.Service<IKnowledgeSearch>();
     if (args.Contains("--explain"))

@@ -88,7 +88,7 @@ try
     }
 
     table.Add(Figure.Of("stop latency, request to RunCancelled", stops, "ms", Target.Latency(null, 1000)));
-    table.Add(Figure.Single("runs with errors, lost or duplicated events, or a stop that did not cancel", failures, "runs", Target.NoneAllowed));
+    table.Add(Figure.Count("runs with errors, lost or duplicated events, or a stop that did not cancel", failures, "runs", Target.NoneAllowed));
     return table.ExitCode;
 }
 finally

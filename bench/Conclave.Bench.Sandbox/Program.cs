@@ -87,7 +87,7 @@ await Task.WhenAll(crowd.Select(async s =>
 var throughput = latencies.Count / wall.Elapsed.TotalSeconds;
 table.Add(Figure.Of($"{concurrentSessions} sessions concurrently, per execution", latencies, "ms", Target.None));
 table.Add(Figure.Single($"{concurrentSessions} sessions concurrently, throughput", throughput, "exec/s", Target.None));
-table.Add(Figure.Single($"{concurrentSessions} sessions concurrently, failed executions", failures, "failed", Target.NoneAllowed));
+table.Add(Figure.Count($"{concurrentSessions} sessions concurrently, failed executions", failures, "failed", Target.NoneAllowed));
 
 // 4. Memory of an idle sandbox (the twenty above, idle now), from container stats.
 var memory = new List<double>();
