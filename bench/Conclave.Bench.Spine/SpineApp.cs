@@ -11,6 +11,8 @@ namespace Conclave.Bench.Spine;
 /// <summary>The whole Host on Kestrel (real sockets on loopback) with the <see cref="DeliveryProbe"/> in its delivery path.</summary>
 internal sealed class SpineApp() : ConclaveApp(kestrel: true)
 {
+    private TokenSet? _ownerTokens;
+
     public DeliveryProbe Probe { get; } = new();
 
     protected override void ConfigureHost(IWebHostBuilder builder) =>
@@ -29,7 +31,7 @@ internal sealed class SpineApp() : ConclaveApp(kestrel: true)
     /// <summary>API clients signed in as the owner of the sessions this app creates, each on its own connections (a browser each).</summary>
     public async Task<IReadOnlyList<HttpClient>> OwnerClientsAsync(int count)
     {
-        var tokens = await SignInForTokensAsync(DefaultUserName);
-        return Enumerable.Range(0, count).Select(_ => CreateBearerClient(tokens.AccessToken)).ToList();
+        _ownerTokens ??= await SignInForTokensAsync(DefaultUserName);
+        return Enumerable.Range(0, count).Select(_ => CreateBearerClient(_ownerTokens.AccessToken)).ToList();
     }
 }
