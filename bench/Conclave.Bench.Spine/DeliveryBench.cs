@@ -87,14 +87,14 @@ internal static class DeliveryBench
             }
         }
 
-        await WaitAsync(connected, failed.Task, "every subscriber connected");
+        await connected.WaitAsync(failed.Task, "every subscriber connected");
         for (var n = 0; n < total; n++)
         {
             Volatile.Write(ref delivered, new Countdown(subscribers));
             sentAt[n] = Stopwatch.GetTimestamp();
             await log.AppendAsync(session.Id, [new SessionRenamed($"live {n}", DateTimeOffset.UtcNow)], CancellationToken.None);
             committedAt[n] = app.Probe.LastCommitAt;
-            await WaitAsync(delivered, failed.Task, $"every subscriber read event {n + 1}");
+            await delivered.WaitAsync(failed.Task, $"every subscriber read event {n + 1}");
             if (pause > TimeSpan.Zero)
             {
                 await Task.Delay(pause);
@@ -133,37 +133,4 @@ internal static class DeliveryBench
     }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
-
-    /// <summary>Until every subscriber has signalled; a subscriber that failed (e.g. was refused) fails the wait at once.</summary>
-    private static async Task WaitAsync(Countdown countdown, Task failed, string what)
-    {
-        Task first;
-        try
-        {
-            first = await Task.WhenAny(countdown.Done, failed).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"Not {what} within 10 s.", e);
-        }
-
-        await first;
-    }
-
-    /// <summary>Counts subscribers down to zero, awaitably.</summary>
-    private sealed class Countdown(int count)
-    {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _remaining = count;
-
-        public Task Done => _done.Task;
-
-        public void Signal()
-        {
-            if (Interlocked.Decrement(ref _remaining) == 0)
-            {
-                _done.TrySetResult();
-            }
-        }
-    }
 }
