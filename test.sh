@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test project of the solution against real dependencies and prints, as its last line,
-# `N passed, N failed, N skipped` (summed over all projects' trx files).
+# `N passed, N failed, N skipped` (summed over all projects' trx files, plus one test per bench's smoke run).
 #   ./test.sh                               all projects under tests/ (each *.Tests.csproj)
 #   ./test.sh 'FullyQualifiedName~Sessions' passed to `dotnet test --filter`
 #   CONCLAVE_TEST_PROJECTS="Conclave.Sessions.Tests Conclave.Host.Tests" ./test.sh
 #   CONCLAVE_TEST_HANG_TIMEOUT=10m          a single test running longer fails its project ('' = off)
+#   CONCLAVE_BENCH_SMOKE=0                  skip the benches' smoke runs (bench/smoke.sh, one test per bench);
+#                                           they run by default, and not when a filter or the variable above narrows the run
 # Exits non-zero when a test failed, a project failed to build or run, or no test ran at all.
 # Dependencies come from scripts/deps.sh; under CI the services it started are stopped at the end.
 set -euo pipefail
@@ -15,7 +17,7 @@ source scripts/lib.sh
 say() { printf '[test] %s\n' "$*"; }
 
 case "${1:-}" in
-  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 FILTER="${1:-}"
 RESULTS="$CONCLAVE_DATA/test-results"
@@ -223,6 +225,35 @@ for p in "${projects[@]}"; do
   say "$line"
 done
 
+# --- the benches, in their smoke mode ---------------------------------------------------------
+# Each bench counts as one test: one that no longer builds or runs fails the suite (figures are not judged).
+bench_passed=0 bench_failed=0
+bench_smoke_default=1
+if [ -n "$FILTER" ] || [ -n "${CONCLAVE_TEST_PROJECTS:-}" ]; then bench_smoke_default=0; fi
+if [ "${CONCLAVE_BENCH_SMOKE:-$bench_smoke_default}" = 1 ]; then
+  smoke_args=()
+  # The solution build above included bench/; a narrowed build did not.
+  [ -n "${CONCLAVE_TEST_PROJECTS:-}" ] || smoke_args+=(--no-build)
+  smoke_log="$RESULTS/bench-smoke.log"
+  say "bench/smoke.sh ${smoke_args[*]}"
+  t0=$SECONDS
+  set +e
+  bench/smoke.sh "${smoke_args[@]}" 2>&1 | tee "$smoke_log"
+  set -e
+  summary="$(sed -n 's/^bench smoke: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$smoke_log" | tail -n 1)"
+  if [ -n "$summary" ]; then
+    read -r bench_passed bench_failed <<<"$summary"
+  else
+    failures+=("bench/smoke.sh ended without its summary line (see $smoke_log)")
+  fi
+  while IFS= read -r line; do
+    failures+=("bench smoke: ${line#\[bench\] FAILED }")
+  done < <(grep '^\[bench\] FAILED ' "$smoke_log" || true)
+  timings+=("bench smoke: $bench_passed passed, $bench_failed failed in $((SECONDS - t0)) s")
+else
+  say "benches' smoke runs skipped (CONCLAVE_BENCH_SMOKE=${CONCLAVE_BENCH_SMOKE:-0 for a narrowed run})"
+fi
+
 # --- summary ----------------------------------------------------------------------------------
 say "per project:"
 printf '[test]   %s\n' "${timings[@]}"
@@ -232,4 +263,6 @@ if [ "${#trx_files[@]}" -gt 0 ]; then
     failures+=("could not read the trx files in $RESULTS")
   fi
 fi
+passed=$((passed + bench_passed))
+failed=$((failed + bench_failed))
 finish

@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Conclave.Bench.Common;
 using Conclave.Bench.Knowledge;
 using Conclave.Knowledge;
 using Conclave.Knowledge.Chunking;
@@ -38,7 +39,7 @@ if (args.FirstOrDefault(a => a.StartsWith("--threads=", StringComparison.Ordinal
 }
 
 await app.InitializeAsync();
-var table = new Table(thresholds: !smoke);
+var table = new Table(smoke);
 try
 {
     var options = app.Service<IOptions<KnowledgeOptions>>().Value;
@@ -51,7 +52,7 @@ try
     var before = ResidentBytes();
     await embedder.EmbedPassagesAsync(["warm up"], CancellationToken.None);
     var after = ResidentBytes();
-    table.Value("embedding model resident memory in the Host (RSS after first use - before)", $"{(after - before) / MiB:0} MiB", "- (report)", null);
+    table.Add(Figure.Single("embedding model resident memory in the Host (RSS after first use - before)", (after - before) / MiB, "MiB", Target.None));
 
     // 2. Ingest end to end: upload -> queue -> extract -> chunk -> embed -> insert -> ready.
     var library = await collections.CreateLibraryAsync(Owner, "bench ingest", null, CancellationToken.None);
@@ -88,9 +89,9 @@ try
     var ingestSeconds = clock.Elapsed.TotalSeconds;
     var chunkCount = ready.Sum(d => d.ChunksTotal);
     var ingestRate = chunkCount / ingestSeconds;
-    table.Value(
+    table.Add(Figure.Single(
         $"ingest end to end, {chunkCount} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
-        $"{ingestRate:0.0} chunks/s", ">= 40 chunks/s", ingestRate >= 40);
+        ingestRate, "chunks/s", Target.AtLeastValue(40)));
 
     // Embedding alone, the same chunks in the same batches.
     var counter = app.Service<ITokenCounter>();
@@ -100,7 +101,7 @@ try
         .SelectMany(m => chunker.Split(DocumentReader.Read("doc.md", Encoding.UTF8.GetBytes(m), ExtractionLimits.From(options.Limits), CancellationToken.None), CancellationToken.None))
         .Select(c => c.EmbeddingText)
         .ToList();
-    table.Value($"extract + chunk alone, same {texts.Count} chunks (tokens counted by the model's tokenizer)", $"{texts.Count / clock.Elapsed.TotalSeconds:0.0} chunks/s", "- (beside ingest)", null);
+    table.Add(Figure.Single($"extract + chunk alone, same {texts.Count} chunks (tokens counted by the model's tokenizer)", texts.Count / clock.Elapsed.TotalSeconds, "chunks/s", Target.None));
     clock.Restart();
     foreach (var batch in texts.Chunk(options.Embedding.BatchSize))
     {
@@ -109,9 +110,9 @@ try
 
     var embedRate = texts.Count / clock.Elapsed.TotalSeconds;
     var embeddingThreads = options.Embedding.Threads > 0 ? options.Embedding.Threads : Math.Max(1, Environment.ProcessorCount / 2);
-    table.Value(
+    table.Add(Figure.Single(
         $"embedding alone, same {texts.Count} chunks (batches of {options.Embedding.BatchSize}, {embeddingThreads} thread(s))",
-        $"{embedRate:0.0} chunks/s", "- (beside ingest)", null);
+        embedRate, "chunks/s", Target.None));
 
     // 3. Search over a synthetic corpus, inserted with binary COPY; 10% belongs to another owner.
     var database = app.Service<KnowledgeDatabase>();
@@ -119,7 +120,7 @@ try
     var corpus = new SyntheticCorpus(random, clusters: smoke ? 50 : 2_000);
     var build = Stopwatch.StartNew();
     await LoadCorpusAsync(database, corpus, searchLibrary.Id, corpusSize, random);
-    table.Value($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", $"{build.Elapsed.TotalSeconds:0} s", "- (report)", null);
+    table.Add(Figure.Single($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", build.Elapsed.TotalSeconds, "s", Target.None));
 
     var search = (HybridSearch)app.Service<IKnowledgeSearch>();
     if (args.Contains("--explain"))
@@ -148,12 +149,12 @@ try
         }
     }
 
-    table.Latency($"search, SQL part (HNSW + full text + fusion input, {corpusSize:N0} chunks, ef_search {options.Search.EfSearch})", sql, 5, 20);
-    table.Latency("search_knowledge whole: embed the query + search + merge", whole, 25, null);
+    table.Add(Figure.Of($"search, SQL part (HNSW + full text + fusion input, {corpusSize:N0} chunks, ef_search {options.Search.EfSearch})", sql, "ms", Target.Latency(5, 20)));
+    table.Add(Figure.Of("search_knowledge whole: embed the query + search + merge", whole, "ms", Target.Latency(25, null)));
 
     var recall = await RecallAsync(database, corpus, searchLibrary.Id, options.Search.EfSearch, recallRuns, random);
-    table.Value($"HNSW recall@10 vs exact search (ef_search {options.Search.EfSearch}, m 16, ef_construction 64, iterative scan)", $"{recall:0.000}", ">= 0.95", recall >= 0.95);
-    table.Value("runs are not starved while documents are embedded", "skipped", "needs the runs bench (bench/Conclave.Bench.Runs)", null);
+    table.Add(Figure.Single($"HNSW recall@10 vs exact search (ef_search {options.Search.EfSearch}, m 16, ef_construction 64, iterative scan)", recall, "", Target.AtLeastValue(0.95)));
+    table.Note("Not measured here: runs are not starved while documents are embedded (needs the runs bench, bench/Conclave.Bench.Runs).");
 }
 finally
 {
@@ -161,7 +162,7 @@ finally
     await app.DisposeAsync();
 }
 
-return table.AllPassed ? 0 : 1;
+return table.ExitCode;
 
 static long ResidentBytes()
 {

@@ -1,13 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Conclave.Bench.Common;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
 
 // Prints the orchestrator's figures (issue 4): overhead per persisted step with an instant scripted
 // model, 50 concurrent runs x 20 steps on this machine, and stop latency (request to RunCancelled).
-// Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Runs
+// Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Runs [-- --smoke]
+//   --smoke  tiny n, no thresholds (test.sh runs every bench this way); lost or duplicated events still fail it
+var smoke = args.Contains("--smoke");
+var steps = smoke ? 4 : 20;
+var sequentialRuns = smoke ? 2 : 10;
+var concurrentRuns = smoke ? 5 : 50;
+var stopRuns = smoke ? 3 : 30;
 var planners = new Guid("00000000-0000-7000-8000-0000000000c3"); // Planner-Coder-Critic: three agents in turn, no keyword from text here
 var app = new ConclaveApp();
 app.ExtraSettings["Conclave:Models:Default:MaxRetries"] = "0";
@@ -28,41 +35,39 @@ using var listener = new MeterListener
 listener.SetMeasurementEventCallback<double>((_, value, _, _) => overhead.Add(value));
 listener.Start();
 var failures = 0;
+var table = new Table(smoke);
 try
 {
     var sessions = app.Service<ISessions>();
     const string Owner = "bench";
 
     // Warm up: JIT tiers, pools, Marten's compiled paths.
-    await RunAsync(sessions, app, Owner, planners, steps: 20, count: 3);
+    await RunAsync(sessions, app, Owner, planners, steps, count: 3);
     overhead.Clear();
 
     // 1. One run at a time: per-step overhead and the wall time of a step with an instant model.
     var single = Stopwatch.StartNew();
-    for (var i = 0; i < 10; i++)
+    for (var i = 0; i < sequentialRuns; i++)
     {
-        failures += (await RunAsync(sessions, app, Owner, planners, steps: 20, count: 1)).Count(e => !e.Ok);
+        CountFailures(await RunAsync(sessions, app, Owner, planners, steps, count: 1));
     }
 
     single.Stop();
-    var oneAtATime = overhead.ToArray();
-    Console.WriteLine($"one run at a time: 10 runs x 20 steps in {single.Elapsed.TotalSeconds:F2} s = {200 / single.Elapsed.TotalSeconds:F0} steps/s, {single.Elapsed.TotalMilliseconds / 200:F2} ms per step incl. the model call");
-    Print("step overhead, one run at a time (persisting included)", oneAtATime, p50Target: 10, p99Target: 50);
+    var sequentialSteps = sequentialRuns * steps;
+    table.Add(Figure.Of("step overhead, one run at a time (persisting included)", [.. overhead], "ms", Target.Latency(10, 50)));
+    table.Add(Figure.Single($"one run at a time, {sequentialRuns} runs x {steps} steps: wall time per step incl. the model call", single.Elapsed.TotalMilliseconds / sequentialSteps, "ms", Target.None));
 
-    // 2. 50 concurrent runs x 20 steps.
+    // 2. Concurrent runs.
     overhead.Clear();
     var concurrent = Stopwatch.StartNew();
-    var ends = await RunAsync(sessions, app, Owner, planners, steps: 20, count: 50);
+    CountFailures(await RunAsync(sessions, app, Owner, planners, steps, count: concurrentRuns));
     concurrent.Stop();
-    var lost = ends.Count(e => !e.Ok);
-    failures += lost;
-    Console.WriteLine($"50 concurrent runs x 20 steps: {1000 / concurrent.Elapsed.TotalSeconds:F0} steps/s ({concurrent.Elapsed.TotalSeconds:F2} s), " +
-                      $"{lost} run(s) with errors, lost or duplicated events");
-    Print("step overhead, 50 concurrent runs", overhead.ToArray(), p50Target: double.MaxValue, p99Target: double.MaxValue);
+    table.Add(Figure.Of($"step overhead, {concurrentRuns} concurrent runs", [.. overhead], "ms", Target.None));
+    table.Add(Figure.Single($"{concurrentRuns} concurrent runs x {steps} steps: throughput", concurrentRuns * steps / concurrent.Elapsed.TotalSeconds, "steps/s", Target.None));
 
     // 3. Stop latency: a run streaming (stalled), the stop request, RunCancelled in the log.
     var stops = new List<double>();
-    for (var i = 0; i < 30; i++)
+    for (var i = 0; i < stopRuns; i++)
     {
         var session = await app.CreateSessionAsync($"stop {i}");
         app.Provider.Enqueue(Reply.Chunks("thinking ", "forever").StallAfter(1));
@@ -78,16 +83,27 @@ try
         if (end.Data is not RunCancelled)
         {
             failures++;
+            table.Note($"stop {i} ended the run with {end.Type}, not RunCancelled");
         }
     }
 
-    Print("stop latency, request to RunCancelled", [.. stops], p50Target: double.MaxValue, p99Target: 1000);
-    Console.WriteLine(failures == 0 ? "no errors" : $"{failures} error(s)");
-    return failures == 0 ? 0 : 1;
+    table.Add(Figure.Of("stop latency, request to RunCancelled", stops, "ms", Target.Latency(null, 1000)));
+    table.Add(Figure.Count("runs with errors, lost or duplicated events, or a stop that did not cancel", failures, "runs", Target.NoneAllowed));
+    return table.ExitCode;
 }
 finally
 {
+    table.Print();
     await app.DisposeAsync();
+}
+
+void CountFailures(IEnumerable<(bool Ok, string Why)> ends)
+{
+    foreach (var (_, why) in ends.Where(e => !e.Ok))
+    {
+        failures++;
+        table.Note($"a run went wrong: {why}");
+    }
 }
 
 static async Task<IReadOnlyList<(bool Ok, string Why)>> RunAsync(ISessions sessions, ConclaveApp app, string owner, Guid team, int steps, int count)
@@ -96,7 +112,7 @@ static async Task<IReadOnlyList<(bool Ok, string Why)>> RunAsync(ISessions sessi
     {
         var session = await sessions.CreateAsync(owner, $"bench {i}", CancellationToken.None);
         await sessions.ChooseTeamAsync(owner, session.Id, team, "Planner-Coder-Critic", CancellationToken.None);
-        var posted = await sessions.PostMessageAsync(owner, session.Id, "Work in 20 steps", new RunOverrides(MaxTurns: steps), CancellationToken.None);
+        var posted = await sessions.PostMessageAsync(owner, session.Id, $"Work in {steps} steps", new RunOverrides(MaxTurns: steps), CancellationToken.None);
         return (session.Id, posted.RunId);
     }));
     return await Task.WhenAll(runs.Select(async r =>
@@ -108,14 +124,4 @@ static async Task<IReadOnlyList<(bool Ok, string Why)>> RunAsync(ISessions sessi
         var ok = end.Data is RunCompleted && messages.Count == steps && messages.Select(m => m.MessageId).Distinct().Count() == steps && contiguous;
         return (ok, ok ? "" : $"{end.Type}, {messages.Count} messages, contiguous {contiguous}");
     }));
-}
-
-static void Print(string name, double[] samples, double p50Target, double p99Target)
-{
-    Array.Sort(samples);
-    double P(double p) => samples.Length == 0 ? double.NaN : samples[Math.Clamp((int)Math.Ceiling(p / 100 * samples.Length) - 1, 0, samples.Length - 1)];
-    var target = p50Target == double.MaxValue && p99Target == double.MaxValue ? "(reported)"
-        : p50Target == double.MaxValue ? $"p99 <= {p99Target} ms" : $"p50 <= {p50Target} ms, p99 <= {p99Target} ms";
-    var pass = P(50) <= p50Target && P(99) <= p99Target;
-    Console.WriteLine($"{name,-56} n={samples.Length,5}  p50 {P(50),8:F2} ms  p99 {P(99),8:F2} ms  max {samples.LastOrDefault(),8:F2} ms  {target} {(target == "(reported)" ? "" : pass ? "PASS" : "FAIL")}");
 }

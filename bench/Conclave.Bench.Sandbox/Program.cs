@@ -1,8 +1,9 @@
 // Sandbox benchmark: prints figure, p50, p99, target, pass/fail. Needs a Docker API
 // (Conclave__Sandbox__DockerEndpoint, e.g. from `scripts/podman.sh env`) and the sandbox image.
-//   dotnet run -c Release --project bench/Conclave.Bench.Sandbox [-- --quick]
+//   dotnet run -c Release --project bench/Conclave.Bench.Sandbox [-- --smoke]
+//   --smoke  tiny n, no thresholds (test.sh runs every bench this way)
 using System.Diagnostics;
-using Conclave.Bench.Sandbox;
+using Conclave.Bench.Common;
 using Conclave.Sandbox;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
@@ -13,16 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var quick = args.Contains("--quick");
-var warmRuns = quick ? 8 : 30;
-var coldRuns = quick ? 3 : 8;
-var rawRuns = quick ? 5 : 15;
-var roundTrips = quick ? 50 : 300;
-const int ConcurrentSessions = 20;
-var perSessionExecutions = quick ? 3 : 10;
-var transferRuns = quick ? 2 : 8;
+var smoke = args.Contains("--smoke");
+var warmRuns = smoke ? 2 : 30;
+var coldRuns = smoke ? 1 : 8;
+var rawRuns = smoke ? 1 : 15;
+var roundTrips = smoke ? 10 : 300;
+var concurrentSessions = smoke ? 3 : 20;
+var perSessionExecutions = smoke ? 2 : 10;
+var transferRuns = smoke ? 1 : 8;
+var transferMiB = smoke ? 5 : 50;
 
-var table = new Table();
+var table = new Table(smoke);
 var root = Path.Combine(Path.GetTempPath(), "conclave-bench-sandbox", Guid.NewGuid().ToString("N")[..8]);
 using var host = BuildHost("bench-warm-" + Guid.NewGuid().ToString("N")[..8], Path.Combine(root, "warm"), poolSize: 2);
 await host.StartAsync();
@@ -44,7 +46,7 @@ for (var i = 0; i < warmRuns; i++)
     Check(result, "2");
     await sandbox.RemoveSessionAsync(session);
 }
-table.Add("first execution, new session, warm pool (1+1)", firstWarm, "<= 20 ms", "<= 150 ms", 20, 150);
+table.Add(Figure.Of("first execution, new session, warm pool (1+1)", firstWarm, "ms", Target.Latency(20, 150)));
 
 // 2. Round trip of a trivial execution in a warm session.
 var warmSession = Guid.NewGuid();
@@ -60,11 +62,11 @@ for (var i = 0; i < roundTrips; i++)
     trips.Add(clock.Elapsed.TotalMilliseconds);
     Check(result, "2");
 }
-table.Add("round trip, warm session (1+1)", trips, "<= 5 ms", "-", 5, null);
+table.Add(Figure.Of("round trip, warm session (1+1)", trips, "ms", Target.Latency(5, null)));
 await sandbox.RemoveSessionAsync(warmSession);
 
-// 3. Twenty sessions executing at once (containers already running; the figure is execution latency).
-var crowd = Enumerable.Range(0, ConcurrentSessions).Select(_ => Guid.NewGuid()).ToList();
+// 3. Twenty sessions (three in a smoke run) executing at once (containers already running; the figure is execution latency).
+var crowd = Enumerable.Range(0, concurrentSessions).Select(_ => Guid.NewGuid()).ToList();
 await Task.WhenAll(crowd.Select(s => sandbox.ExecuteAsync(s, "import math")));
 var latencies = new List<double>();
 var failures = 0;
@@ -83,8 +85,9 @@ await Task.WhenAll(crowd.Select(async s =>
     }
 }));
 var throughput = latencies.Count / wall.Elapsed.TotalSeconds;
-table.Add($"{ConcurrentSessions} sessions concurrently, per execution", latencies, "-", "-", null, null);
-table.AddRow($"{ConcurrentSessions} sessions concurrently, throughput / failures", $"{throughput:0.0} exec/s", $"{failures} failed", "0 failures", failures == 0);
+table.Add(Figure.Of($"{concurrentSessions} sessions concurrently, per execution", latencies, "ms", Target.None));
+table.Add(Figure.Single($"{concurrentSessions} sessions concurrently, throughput", throughput, "exec/s", Target.None));
+table.Add(Figure.Count($"{concurrentSessions} sessions concurrently, failed executions", failures, "failed", Target.NoneAllowed));
 
 // 4. Memory of an idle sandbox (the twenty above, idle now), from container stats.
 var memory = new List<double>();
@@ -93,13 +96,13 @@ foreach (var (_, container) in sessions.Active)
     var stats = await containers.StatsAsync(container.ContainerId, CancellationToken.None);
     memory.Add(WorkingSetMiB(stats));
 }
-table.Add("memory per idle sandbox (MiB, stats)", memory, "-", "-", null, null, unit: "MiB");
+table.Add(Figure.Of("memory per idle sandbox (container stats)", memory, "MiB", Target.None));
 await Task.WhenAll(crowd.Select(s => sandbox.RemoveSessionAsync(s)));
 
-// 5. Upload and download of a 50 MiB file through the workspace API (what the files endpoints stream).
+// 5. Upload and download of a 50 MiB file (5 MiB in a smoke run) through the workspace API (what the files endpoints stream).
 var workspace = host.Services.GetRequiredService<IWorkspace>();
 var fileSession = Guid.NewGuid();
-var payload = new byte[50 * 1024 * 1024];
+var payload = new byte[transferMiB * 1024 * 1024];
 Random.Shared.NextBytes(payload);
 var uploads = new List<double>();
 var downloads = new List<double>();
@@ -121,8 +124,8 @@ for (var i = 0; i < transferRuns; i++)
     }
     downloads.Add(read / 1048576.0 / clock.Elapsed.TotalSeconds);
 }
-table.Add("upload 50 MiB through IWorkspace (MiB/s)", uploads, "-", "-", null, null, unit: "MiB/s");
-table.Add("download 50 MiB through IWorkspace (MiB/s)", downloads, "-", "-", null, null, unit: "MiB/s");
+table.Add(Figure.Of($"upload {transferMiB} MiB through IWorkspace", uploads, "MiB/s", Target.None));
+table.Add(Figure.Of($"download {transferMiB} MiB through IWorkspace", downloads, "MiB/s", Target.None));
 
 // 6. First execution of a session that has files already (an upload): it needs its own volume mounted, so a cold start.
 var afterUpload = new List<double>();
@@ -136,7 +139,7 @@ for (var i = 0; i < coldRuns; i++)
     Check(result, "2");
     await sandbox.RemoveSessionAsync(session);
 }
-table.Add("first execution of a session with an upload (1+1)", afterUpload, "-", "-", null, null);
+table.Add(Figure.Of("first execution of a session with an upload (1+1)", afterUpload, "ms", Target.None));
 await sandbox.RemoveSessionAsync(fileSession);
 await host.StopAsync();
 
@@ -155,7 +158,7 @@ using (var coldHost = BuildHost("bench-cold-" + Guid.NewGuid().ToString("N")[..8
         Check(result, "2");
         await coldSandbox.RemoveSessionAsync(session);
     }
-    table.Add("cold path: create + start kernel + 1+1", cold, "-", "-", null, null);
+    table.Add(Figure.Of("cold path: create + start kernel + 1+1", cold, "ms", Target.None));
 
     // 8. Anchor: a hardened container running `true` through the same API, create to exit.
     var docker = coldHost.Services.GetRequiredService<SandboxContainers>().Docker;
@@ -182,13 +185,13 @@ using (var coldHost = BuildHost("bench-cold-" + Guid.NewGuid().ToString("N")[..8
         raw.Add(clock.Elapsed.TotalMilliseconds);
         await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true });
     }
-    table.Add("anchor: hardened raw container running `true`", raw, "-", "-", null, null);
+    table.Add(Figure.Of("anchor: hardened raw container running `true`", raw, "ms", Target.None));
     await coldHost.StopAsync();
 }
 
 Directory.Delete(root, recursive: true);
 table.Print();
-return table.AllPassed ? 0 : 1;
+return table.ExitCode;
 
 static IHost BuildHost(string nodeId, string workspaceRoot, int poolSize)
 {
