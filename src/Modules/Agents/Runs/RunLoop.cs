@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
 using Conclave.Agents.Teams;
@@ -48,10 +49,10 @@ internal sealed class RunLoop(
                 continue;
             }
 
-            if (Termination.Check(run.Team, state, clock.GetUtcNow()) is { } end)
+            if (Termination.Decide(run.Team, state, clock.GetUtcNow()) is var (end, kind))
             {
                 await run.AppendAsync([end], cancellationToken);
-                metrics.RunEnded("completed");
+                metrics.RunEnded("completed", kind);
                 logger.LogInformation("Run {RunId} of session {SessionId} ended: {End}", run.RunId, run.SessionId, end);
                 return;
             }
@@ -66,6 +67,7 @@ internal sealed class RunLoop(
     private async Task StartAsync(Run run, string nodeId, CancellationToken cancellationToken)
     {
         run.Team = await TeamOfAsync(run, cancellationToken);
+        Activity.Current?.SetTag("conclave.team", run.Team.Name);
         var snapshot = run.State.Started ? null : TeamSnapshot.Write(run.Team);
         await run.AppendAsync([new RunStarted(run.RunId, nodeId, clock.GetUtcNow(), run.Team.Name, snapshot)], cancellationToken);
         await CheckPricesAsync(run, cancellationToken);
