@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Conclave.Agents.Runs;
 using Conclave.Knowledge.Contracts;
+using Conclave.Testing;
 
 namespace Conclave.Host.Tests.Observability;
 
@@ -34,8 +36,15 @@ public sealed partial class DeployedQueriesTests(ObservedApp app)
     [Fact]
     public async Task Every_metric_a_dashboard_or_an_alert_rule_names_is_one_the_host_exports()
     {
-        // Instruments exist once their module's service does: the knowledge search's are made on first use.
+        // Instruments exist once the service holding them does: the orchestrator's and the knowledge search's
+        // are made on first use, which in this Host may not have come yet.
+        _ = app.Service<RunOrchestrator>();
         _ = app.Service<IKnowledgeSearch>();
+        // A run, so the outbound HTTP instruments (made on the first request) have series too.
+        var session = await app.CreateSessionAsync("queries");
+        app.Provider.Enqueue(Reply.Text("Counted."));
+        var posted = await app.PostMessageAsync(session.Id, "Count this.");
+        await app.WaitForRunEndAsync(session.Id, posted.RunId, TimeSpan.FromSeconds(60));
         var exported = ConclaveInstruments().ToHashSet();
         foreach (var sample in PrometheusText.Samples(await app.ScrapeAsync()))
         {

@@ -59,9 +59,14 @@ internal static class ObservabilityExtensions
                     // Every interface (in a container, Prometheus comes from the compose network); the port is not published.
                     meters.AddPrometheusHttpListener(o =>
                     {
-                        o.Host = "*";
                         o.Port = port;
                         o.ScrapeResponseCacheDurationMilliseconds = 0;
+                        // Host takes a name only ("*" is no URI): the listener gets the every-address prefix itself.
+                        o.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add($"http://+:{port}/");
+                        };
                     });
                 }
 
