@@ -62,9 +62,9 @@ pg_was_running=0 podman_was_running=0 rootless_was_running=0
 scripts/postgres.sh status >/dev/null 2>&1 && pg_was_running=1
 scripts/podman.sh status >/dev/null 2>&1 && podman_was_running=1
 scripts/podman-rootless.sh status >/dev/null 2>&1 && rootless_was_running=1
-# rootless-podman: a second, rootless engine for tests/Conclave.Sandbox.Tests/Rootless.
-say "scripts/deps.sh all rootless-podman"
-if ! scripts/deps.sh all rootless-podman; then
+# rootless-podman: a second, rootless engine for tests/Conclave.Sandbox.Tests/Rootless; prometheus: promtool for the deploy/prometheus checks.
+say "scripts/deps.sh all rootless-podman prometheus"
+if ! scripts/deps.sh all rootless-podman prometheus; then
   failures+=("scripts/deps.sh failed: dependencies are not ready")
   finish
 fi

@@ -5,6 +5,7 @@
 #   scripts/deps.sh postgres podman ...  only these components
 #   scripts/deps.sh all rootless-podman  the defaults and the optional rootless-podman (what test.sh asks for):
 #                                        a rootless Podman API of its own user (scripts/podman-rootless.sh)
+#   scripts/deps.sh prometheus           optional: Debian's prometheus and promtool, to check deploy/prometheus
 # sandbox-image runs scripts/sandbox-image.sh when that file exists (it builds the offline sandbox
 # image); `export NAME=...` lines it prints on stdout are kept in env.sh too.
 set -euo pipefail
@@ -17,10 +18,10 @@ SANDBOX_SCRIPT="$SCRIPTS/sandbox-image.sh"
 SANDBOX_ENV="$CONCLAVE_DATA/sandbox-image.env"
 ENV_FILE="$CONCLAVE_DATA/env.sh"
 ALL=(postgres podman chromium sandbox-image postgres-docs)
-OPTIONAL=(rootless-podman)
+OPTIONAL=(rootless-podman prometheus)
 
 case "${1:-}" in
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 components=()
 for c in "$@"; do
@@ -82,6 +83,10 @@ if wants rootless-podman; then
   "$SCRIPTS/podman-rootless.sh" image
 fi
 
+if wants prometheus; then
+  "$SCRIPTS/prometheus.sh" install >/dev/null
+fi
+
 # env.sh names whatever is usable now, also what this run did not touch.
 log "writing $ENV_FILE"
 tmp="$(mktemp "$CONCLAVE_DATA/.env.sh.XXXXXX")"
@@ -95,6 +100,9 @@ tmp="$(mktemp "$CONCLAVE_DATA/.env.sh.XXXXXX")"
   fi
   if wants rootless-podman || "$SCRIPTS/podman-rootless.sh" status 2>/dev/null; then
     "$SCRIPTS/podman-rootless.sh" env
+  fi
+  if [ -x /usr/bin/promtool ]; then
+    "$SCRIPTS/prometheus.sh" env
   fi
   if [ -x /usr/bin/chromium ]; then
     "$SCRIPTS/chromium.sh" env

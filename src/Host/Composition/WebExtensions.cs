@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Conclave.Host.Components;
+using Conclave.Host.Composition.Observability;
 using Conclave.Host.Markdown;
 using Conclave.Identity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -28,12 +29,13 @@ internal static class WebExtensions
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddSingleton<MarkdownRenderer>();
-        builder.AddMetricsPort();
+        builder.AddObservability();
         return builder;
     }
 
     public static WebApplication MapWeb(this WebApplication app)
     {
+        app.MapObservability();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(SecurityHeaders.AddAsync);

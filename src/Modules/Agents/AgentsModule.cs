@@ -52,7 +52,9 @@ public static class AgentsModule
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<ToolRegistry>();
         services.AddSingleton<IAgentTools>(sp => sp.GetRequiredService<ToolRegistry>());
+        services.AddOptions<AgentTelemetryOptions>().Configure(o => AgentTelemetryOptions.Bind(o, configuration));
         services.AddSingleton<AgentMetrics>();
+        services.AddSingleton<ModelCall>();
         services.AddSingleton<AgentTurn>();
         services.AddSingleton<ToolCallStep>();
         services.AddSingleton<SpeakerSelector>();

@@ -7,6 +7,7 @@ using Conclave.Knowledge.Embedding;
 using Conclave.Knowledge.Ingest;
 using Conclave.Knowledge.Retrieval;
 using Conclave.Knowledge.Storage;
+using Conclave.Knowledge.Telemetry;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -54,6 +55,7 @@ public static class KnowledgeModule
         services.AddSingleton<DocumentNotifier>();
         services.AddSingleton<IKnowledgeDocuments, DocumentStore>();
         services.AddSingleton<CommonTerms>();
+        services.AddSingleton<KnowledgeMetrics>();
         services.AddSingleton<IKnowledgeSearch, HybridSearch>();
         services.AddSingleton<IKnowledgeTool, KnowledgeTool>();
         services.AddSingleton(sp => new DocumentIndexer(
@@ -64,6 +66,7 @@ public static class KnowledgeModule
             sp.GetRequiredService<CollectionStore>(),
             sp.GetRequiredService<IHostApplicationLifetime>(),
             sp.GetRequiredService<IOptions<KnowledgeOptions>>(),
+            sp.GetRequiredService<KnowledgeMetrics>(),
             sp.GetRequiredService<ILogger<DocumentIndexer>>()));
         services.AddSingleton<IngestReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestReaper>());

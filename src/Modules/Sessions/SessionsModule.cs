@@ -5,6 +5,7 @@ using Conclave.Sessions.Log;
 using Conclave.Sessions.Messaging;
 using Conclave.Sessions.RunControl;
 using Conclave.Sessions.Runs;
+using Conclave.Sessions.Telemetry;
 using Conclave.Sessions.Usage;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -26,6 +27,7 @@ public static class SessionsModule
     public static IServiceCollection AddSessionsModule(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SessionMetrics>();
         services.AddSingleton<LiveHub>();
         services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<SessionStream>();

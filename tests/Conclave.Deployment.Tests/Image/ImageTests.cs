@@ -60,7 +60,7 @@ public sealed class ImageTests(ConclaveImage image, ITestOutputHelper output) : 
         {
             var text = await metrics.GetStringAsync($"http://127.0.0.1:{container.MetricsPort}/metrics");
             Assert.Contains("\nconclave_", text);
-            Assert.Contains("microsoft_aspnetcore_hosting_http_server_request_duration_count", text);
+            Assert.Contains("http_server_request_duration_seconds_count", text);
             Assert.DoesNotContain("# TYPE", await metrics.GetStringAsync(new Uri(container.BaseAddress, "/metrics")));
         }
 

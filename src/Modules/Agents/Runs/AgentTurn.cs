@@ -16,6 +16,7 @@ namespace Conclave.Agents.Runs;
 internal sealed class AgentTurn(
     ITokenStream tokens,
     ChatModels models,
+    ModelCall modelCall,
     ProviderResolver providers,
     ToolRegistry tools,
     TimeProvider clock,
@@ -25,6 +26,7 @@ internal sealed class AgentTurn(
 {
     public async Task SpeakAsync(Run run, AgentDefinition agent, CancellationToken cancellationToken)
     {
+        using var step = AgentTracing.StartStep("message", agent.Name);
         var started = Stopwatch.GetTimestamp();
         var provider = await run.ProviderOfAsync(agent, providers, cancellationToken);
         run.CurrentProvider = provider;
@@ -32,7 +34,10 @@ internal sealed class AgentTurn(
         var chat = Transcript.For(run.History, run.State, run.Team, agent, toolbox);
         var messageId = Guid.CreateVersion7();
         var modelStarted = Stopwatch.GetTimestamp();
-        var reply = await ModelTurn.StreamAsync(
+        var reply = await modelCall.StreamAsync(
+            run,
+            agent.Name,
+            provider,
             run.ModelOf(provider, models),
             chat,
             toolbox,
@@ -56,11 +61,11 @@ internal sealed class AgentTurn(
         IReadOnlyList<object> citations = cited.Count > 0 ? [new MessageCited(run.RunId, messageId, agent.Name, cited, now)] : [];
         await run.AppendAsync([message, .. citations, .. calls], cancellationToken);
         metrics.StepPersisted("message", (Stopwatch.GetElapsedTime(started) - modelTime).TotalMilliseconds);
-        metrics.Used(provider.Name, provider.Model, reply.Usage, cost);
 
         if (LoopBreaker.AfterMessage(run.State, message, calls) is { } circling)
         {
-            throw new RunFailure(circling);
+            metrics.LoopBreakerTripped("message");
+            throw new RunFailure(circling, RunFailure.LoopBreaker);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Conclave.Agents.Tools;
@@ -11,7 +12,8 @@ namespace Conclave.Agents.Runs;
 
 /// <summary>What the model said in one turn: text, tool calls (not yet executed) and usage.</summary>
 /// <param name="Cut">The answer reached <see cref="ReplyLimits.MaxAnswerChars"/>: <see cref="Text"/> ends with a note saying so.</param>
-internal sealed record ModelReply(string Text, IReadOnlyList<ModelToolCall> Calls, TokenUsage Usage, bool Cut = false);
+/// <param name="FirstToken">From the request to the first streamed chunk (null: nothing came).</param>
+internal sealed record ModelReply(string Text, IReadOnlyList<ModelToolCall> Calls, TokenUsage Usage, bool Cut = false, TimeSpan? FirstToken = null);
 
 /// <param name="Arguments">Exactly as the model sent them, checked later, not here; a preview when <paramref name="ArgumentsCut"/>.</param>
 /// <param name="ArgumentsCut">The arguments were longer than <see cref="ReplyLimits.MaxToolArgumentChars"/>: the call is answered with a correction, never run.</param>
@@ -54,12 +56,15 @@ internal static class ModelTurn
         TokenUsage? usage = null;
         var answerCut = false;
         var started = false;
+        var requested = Stopwatch.GetTimestamp();
+        TimeSpan? firstToken = null;
         try
         {
             // Leaving the loop early disposes the stream, which aborts the provider's response.
             await foreach (var chunk in model.GetStreamingChatMessageContentsAsync(chat, settings, new Kernel(), cancellationToken))
             {
                 started = true;
+                firstToken ??= Stopwatch.GetElapsedTime(requested);
                 if (!string.IsNullOrEmpty(chunk.Content))
                 {
                     var room = limits.MaxAnswerChars - text.Length;
@@ -111,7 +116,7 @@ internal static class ModelTurn
             ? answer + string.Create(CultureInfo.InvariantCulture, $"\n\n[answer cut at {limits.MaxAnswerChars:N0} characters]")
             : answer;
         // A stream aborted at a cap never reached its usage: estimated, like a provider that reports none.
-        return new ModelReply(reply, toolCalls, usage ?? Estimate(chat, answer, toolCalls), answerCut);
+        return new ModelReply(reply, toolCalls, usage ?? Estimate(chat, answer, toolCalls), answerCut, firstToken);
     }
 
     /// <summary>Collects the tool call fragments of a chunk; false when a cap was reached and the stream is to be aborted.</summary>

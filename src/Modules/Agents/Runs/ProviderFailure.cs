@@ -46,6 +46,15 @@ internal static class ProviderFailure
         };
     }
 
+    /// <summary>The failure as a short, bounded label for metrics and spans: an HTTP status, or what went wrong.</summary>
+    public static string Status(Exception exception) =>
+        Find<EgressRefusedException>(exception) is not null ? "refused"
+        : Find<OversizedEventException>(exception) is not null ? "oversized"
+        : Find<ClientResultException>(exception) is { Status: > 0 } client ? client.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : exception is AnswerInterruptedException ? "interrupted"
+        : IsConnectionFailure(exception) ? "unreachable"
+        : "other";
+
     private static bool IsConnectionFailure(Exception exception) =>
         Find<IOException>(exception) is not null || Find<HttpRequestException>(exception) is not null
         || Find<TimeoutException>(exception) is not null || Find<OperationCanceledException>(exception) is not null;

@@ -87,4 +87,14 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
 }
 
 /// <summary>A run that must end, with the reason the user reads.</summary>
-internal sealed class RunFailure(string message) : Exception(message);
+/// <param name="kind">The reason as a short label for metrics.</param>
+internal sealed class RunFailure(string message, string kind = RunFailure.Refused) : Exception(message)
+{
+    /// <summary>The run could not start or go on as configured (team gone, no prices for a cost limit, ...).</summary>
+    public const string Refused = "refused";
+
+    /// <summary>The loop breaker saw the run circle.</summary>
+    public const string LoopBreaker = "loop_breaker";
+
+    public string Kind { get; } = kind;
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
 using Conclave.Agents.Teams;
@@ -51,10 +52,10 @@ internal sealed class RunLoop(
                 continue;
             }
 
-            if (Termination.Check(run.Team, state, clock.GetUtcNow()) is { } end)
+            if (Termination.Decide(run.Team, state, clock.GetUtcNow()) is var (end, kind))
             {
                 await run.AppendAsync([end], cancellationToken);
-                metrics.RunEnded("completed");
+                metrics.RunEnded("completed", kind);
                 logger.LogInformation("Run {RunId} of session {SessionId} ended: {End}", run.RunId, run.SessionId, end);
                 return;
             }
@@ -74,6 +75,7 @@ internal sealed class RunLoop(
         run.Knowledge = await knowledge.IsOfferedAsync(run.OwnerId, run.SessionId, teamId, cancellationToken)
             ? new RunKnowledge(run.OwnerId, teamId, () => run.State.NextPassageNumber)
             : null;
+        Activity.Current?.SetTag("conclave.team", run.Team.Name);
         var snapshot = run.State.Started ? null : TeamSnapshot.Write(run.Team);
         await run.AppendAsync([new RunStarted(run.RunId, nodeId, clock.GetUtcNow(), run.Team.Name, snapshot)], cancellationToken);
         await CheckPricesAsync(run, cancellationToken);

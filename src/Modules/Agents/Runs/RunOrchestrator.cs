@@ -74,6 +74,8 @@ public sealed class RunOrchestrator
             return;
         }
 
+        using var activity = AgentTracing.StartRun(request, run.State.TraceParent);
+        using var executing = _metrics.RunExecuting();
         var heartbeat = HeartbeatAsync(run.RunId, leaseLost, work.Token);
         var goesOn = true;
         try
@@ -84,7 +86,7 @@ public sealed class RunOrchestrator
         // Cancelling a model stream surfaces as whatever the transport throws, not always as a cancellation.
         catch (Exception) when (stop.IsCancellationRequested)
         {
-            await EndAsync(run, new RunCancelled(run.RunId, RunReasons.StoppedByUser, _clock.GetUtcNow()), "cancelled");
+            await EndAsync(run, new RunCancelled(run.RunId, RunReasons.StoppedByUser, _clock.GetUtcNow()), "cancelled", "stopped_by_user");
             _logger.LogInformation("Run {RunId} of session {SessionId} was stopped by the user", run.RunId, run.SessionId);
             goesOn = false;
         }
@@ -106,8 +108,15 @@ public sealed class RunOrchestrator
             var reason = e is RunFailure or ProviderNotFoundException or ProviderValidationException
                 ? e.Message
                 : ProviderFailure.Describe(e, run.CurrentProvider ?? ProviderFailure.Unknown);
+            var kind = e switch
+            {
+                RunFailure failure => failure.Kind,
+                ProviderNotFoundException or ProviderValidationException => "provider_configuration",
+                _ => "provider",
+            };
             _logger.LogWarning(e, "Run {RunId} of session {SessionId} failed: {Reason}", run.RunId, run.SessionId, reason);
-            await EndAsync(run, new RunFailed(run.RunId, reason, false, _clock.GetUtcNow()), "failed");
+            AgentTracing.Failed(activity, kind);
+            await EndAsync(run, new RunFailed(run.RunId, reason, false, _clock.GetUtcNow()), "failed", kind);
             goesOn = false;
         }
         finally
@@ -124,7 +133,7 @@ public sealed class RunOrchestrator
     }
 
     /// <summary>Ends the run unless something else ended it first.</summary>
-    private async Task EndAsync(Run run, IRunEnded end, string outcome)
+    private async Task EndAsync(Run run, IRunEnded end, string outcome, string reason)
     {
         try
         {
@@ -134,7 +143,7 @@ public sealed class RunOrchestrator
         {
         }
 
-        _metrics.RunEnded(outcome);
+        _metrics.RunEnded(outcome, reason);
     }
 
     private async Task HeartbeatAsync(Guid runId, CancellationTokenSource leaseLost, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ internal sealed class RunState(Guid runId)
 
     public string OwnerId { get; private set; } = "";
 
+    /// <summary>The trace of the request that queued the run, which every execution of it continues.</summary>
+    public string? TraceParent { get; private set; }
+
     public RunOverrides? Limits { get; private set; }
 
     /// <summary>The session's team when the run was queued (null: the default team).</summary>
@@ -113,6 +116,7 @@ internal sealed class RunState(Guid runId)
         {
             case RunQueued q:
                 QueuedVersion = e.Version;
+                TraceParent = q.TraceParent;
                 OwnerId = q.OwnerId ?? "";
                 Limits = q.Limits;
                 TeamId = _sessionTeam;

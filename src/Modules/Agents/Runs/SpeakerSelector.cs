@@ -14,10 +14,11 @@ namespace Conclave.Agents.Runs;
 /// records the choice with its usage (<see cref="SpeakerSelected"/>). An answer naming no member
 /// falls back to round-robin.
 /// </summary>
-internal sealed class SpeakerSelector(ChatModels models, ProviderResolver providers, TimeProvider clock, AgentMetrics metrics, IOptions<ModelOutputOptions> output)
+internal sealed class SpeakerSelector(ChatModels models, ModelCall modelCall, ProviderResolver providers, TimeProvider clock, IOptions<ModelOutputOptions> output)
 {
     public async Task<AgentDefinition> SelectAsync(Run run, AgentDefinition fallback, CancellationToken cancellationToken)
     {
+        using var step = AgentTracing.StartStep("select_speaker", run.Team.Agents[0].Name);
         var team = run.Team;
         var selector = team.Agents[0];
         var provider = await run.ProviderOfAsync(selector, providers, cancellationToken);
@@ -31,11 +32,10 @@ internal sealed class SpeakerSelector(ChatModels models, ProviderResolver provid
             }
         }
 
-        var reply = await ModelTurn.StreamAsync(models.Create(provider), chat, new AgentToolbox([]), output.Value.Limits, _ => { }, cancellationToken);
+        var reply = await modelCall.StreamAsync(run, selector.Name, provider, models.Create(provider), chat, new AgentToolbox([]), output.Value.Limits, _ => { }, cancellationToken);
         var chosen = Chosen(team, reply.Text) ?? fallback;
         var cost = provider.Cost(reply.Usage.PromptTokens, reply.Usage.CompletionTokens);
         await run.AppendAsync([new SpeakerSelected(run.RunId, chosen.Name, provider.Model, reply.Usage, clock.GetUtcNow(), cost)], cancellationToken);
-        metrics.Used(provider.Name, provider.Model, reply.Usage, cost);
         return chosen;
     }
 

@@ -17,6 +17,10 @@ internal sealed class ToolCallStep(ToolRegistry tools, TimeProvider clock, Agent
     {
         var agent = run.Team.Agents.FirstOrDefault(a => a.Name == call.Agent);
         var toolbox = agent is null ? new AgentToolbox([]) : run.ToolboxOf(agent, tools);
+        // A label only for tools that exist: the names a model invents are unbounded.
+        var tool = toolbox.Functions.Any(f => f.Name == call.Tool) ? call.Tool : "unknown";
+        using var step = AgentTracing.StartStep("tool", call.Agent);
+        using var span = AgentTracing.StartToolCall(tool, call.CallId);
         var started = Stopwatch.GetTimestamp();
         var check = call.ArgumentsCut
             ? CheckedCall.Rejected(
@@ -39,12 +43,15 @@ internal sealed class ToolCallStep(ToolRegistry tools, TimeProvider clock, Agent
 
         var done = new ToolCallCompleted(
             run.RunId, call.CallId, call.Agent, call.Tool, answer.Text, answer.Outcome, answer.Images, toolTime, clock.GetUtcNow(), answer.Passages);
+        span?.SetTag("conclave.tool.outcome", answer.Outcome.ToString());
         await run.AppendAsync([done], cancellationToken);
         metrics.StepPersisted("tool", (Stopwatch.GetElapsedTime(started) - toolTime).TotalMilliseconds);
+        metrics.ToolCalled(tool, answer.Outcome);
 
         if (LoopBreaker.AfterCall(run.State, done) is { } circling)
         {
-            throw new RunFailure(circling);
+            metrics.LoopBreakerTripped("call");
+            throw new RunFailure(circling, RunFailure.LoopBreaker);
         }
     }
 }

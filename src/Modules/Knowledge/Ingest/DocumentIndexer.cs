@@ -34,6 +34,7 @@ public sealed class DocumentIndexer
     private readonly CollectionStore _collections;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly KnowledgeOptions _options;
+    private readonly KnowledgeMetrics _metrics;
     private readonly ILogger<DocumentIndexer> _logger;
 
     internal DocumentIndexer(
@@ -44,8 +45,10 @@ public sealed class DocumentIndexer
         CollectionStore collections,
         IHostApplicationLifetime lifetime,
         IOptions<KnowledgeOptions> options,
+        KnowledgeMetrics metrics,
         ILogger<DocumentIndexer> logger)
     {
+        _metrics = metrics;
         _database = database;
         _embedder = embedder;
         _tokens = tokens;
@@ -286,6 +289,7 @@ public sealed class DocumentIndexer
         await copy.ExecuteNonQueryAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         Log.CopiedTwin(_logger, message.DocumentId, twin, total);
+        _metrics.DocumentIndexed("copied");
         return true;
     }
 
@@ -405,6 +409,7 @@ public sealed class DocumentIndexer
         await live.ExecuteNonQueryAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         Log.DocumentReady(_logger, message.DocumentId, message.Version);
+        _metrics.DocumentIndexed("ready");
         // Not the work's token: going live gave the lease up, and a heartbeat that finds it gone cancels
         // the work; the notice of what was committed must still go out.
         await PublishStateAsync(message.DocumentId, CancellationToken.None);
@@ -431,6 +436,7 @@ public sealed class DocumentIndexer
         await command.ExecuteNonQueryAsync(CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
         Log.DocumentFailed(_logger, message.DocumentId, message.Version, reason);
+        _metrics.DocumentIndexed("failed");
         await PublishStateAsync(message.DocumentId, CancellationToken.None);
     }
 

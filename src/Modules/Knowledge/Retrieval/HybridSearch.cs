@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Embedding;
 using Conclave.Knowledge.Storage;
+using Conclave.Knowledge.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Pgvector;
@@ -20,7 +21,7 @@ internal sealed record Candidate(
 /// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen).
 /// </summary>
 internal sealed partial class HybridSearch(
-    KnowledgeDatabase database, KnowledgeEmbedder embedder, CommonTerms commonTerms, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
+    KnowledgeDatabase database, KnowledgeEmbedder embedder, CommonTerms commonTerms, KnowledgeMetrics metrics, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
 {
     public const int MaxTopK = 50;
     public const int MaxCollections = 200;
@@ -34,9 +35,12 @@ internal sealed partial class HybridSearch(
             return [];
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var vector = query.Mode == RetrievalMode.FullText ? null : await embedder.EmbedQueryAsync(text, cancellationToken);
         var candidates = await CandidatesAsync(query, text, vector, cancellationToken);
-        return PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight), query.TopK);
+        var hits = PassageMerger.Merge(Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight), query.TopK);
+        metrics.Searched(query.Mode.ToString().ToLowerInvariant(), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return hits;
     }
 
     /// <summary>The SQL part alone (also for the benchmark): candidates for an already embedded query.</summary>

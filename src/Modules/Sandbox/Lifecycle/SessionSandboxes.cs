@@ -191,8 +191,17 @@ internal sealed class SessionSandboxes(
             {
                 throw new SandboxUnavailableException($"This node already runs {options.Value.MaxContainers} sandboxes; try again when one is free.");
             }
-            var volume = await volumes.EnsureAsync(sessionId, ct);
-            container = await containers.StartAsync(Guid.NewGuid(), volume, sessionId, ct);
+            try
+            {
+                var volume = await volumes.EnsureAsync(sessionId, ct);
+                container = await containers.StartAsync(Guid.NewGuid(), volume, sessionId, ct);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                metrics.ContainerStartFailed("cold");
+                throw;
+            }
+
             metrics.ContainerStarted("cold");
         }
         container.Touch(time.GetUtcNow());
@@ -202,6 +211,8 @@ internal sealed class SessionSandboxes(
 
     private async Task<ExecutionResult> RunAsync(Guid sessionId, SessionSlot slot, SandboxContainer container, string code, TimeSpan limit, CancellationToken ct)
     {
+        using var activity = SandboxTracing.Source.StartActivity("conclave.sandbox.execute");
+        activity?.SetTag("conclave.session.id", sessionId.ToString());
         var clock = Stopwatch.StartNew();
         Log.ExecutionStarted(logger, sessionId);
         var bridge = container.Bridge;
@@ -244,6 +255,7 @@ internal sealed class SessionSandboxes(
             Log.ExecutionKilled(logger, sessionId, result.Error is { } e ? $"{e.Name}: {e.Value}" : "kernel restarted");
         }
         var status = result.Status.ToString().ToLowerInvariant();
+        activity?.SetTag("conclave.sandbox.status", status);
         metrics.ExecutionFinished(status, clock.Elapsed.TotalMilliseconds);
         Log.ExecutionFinished(logger, sessionId, status, clock.ElapsedMilliseconds);
         return result;

@@ -128,6 +128,7 @@ internal sealed class WarmPool(
         catch (Exception e)
         {
             Interlocked.Exchange(ref _lastFailureTicks, time.GetUtcNow().UtcTicks);
+            metrics.ContainerStartFailed("warm");
             if (e is SandboxLimitsNotEnforcedException)
             {
                 Log.WarmStartRefused(logger, e.Message);

@@ -12,6 +12,7 @@ internal sealed class SandboxMetrics
     private readonly Counter<long> _timeouts;
     private readonly Counter<long> _containersStarted;
     private readonly Counter<long> _containersReaped;
+    private readonly Counter<long> _containerStartFailures;
     private readonly Histogram<double> _executionDuration;
 
     public SandboxMetrics(IMeterFactory meterFactory)
@@ -22,6 +23,8 @@ internal sealed class SandboxMetrics
         _timeouts = meter.CreateCounter<long>("conclave.sandbox.execution.timeouts", description: "Executions interrupted by their time limit.");
         _containersStarted = meter.CreateCounter<long>("conclave.sandbox.containers.started", description: "Sandbox containers started, by path (warm pool or cold).");
         _containersReaped = meter.CreateCounter<long>("conclave.sandbox.containers.reaped", description: "Containers removed by the janitor, by reason (idle, orphan, dead).");
+        _containerStartFailures = meter.CreateCounter<long>(
+            "conclave.sandbox.containers.start_failures", description: "Sandbox containers that could not be started, by path (warm, cold).");
         _executionDuration = meter.CreateHistogram<double>("conclave.sandbox.execution.duration", unit: "ms", description: "Wall time of executions as seen by the Host.");
     }
 
@@ -41,6 +44,8 @@ internal sealed class SandboxMetrics
     }
 
     public void ContainerStarted(string path) => _containersStarted.Add(1, new KeyValuePair<string, object?>("path", path));
+
+    public void ContainerStartFailed(string path) => _containerStartFailures.Add(1, new KeyValuePair<string, object?>("path", path));
 
     public void ContainerReaped(string reason) => _containersReaped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

@@ -29,7 +29,8 @@ public sealed record UserMessageEdited(
     DateTimeOffset At) : ITimelineEvent;
 
 /// <param name="Limits">Overrides of the team's limits for this run.</param>
-public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, string? OwnerId = null, RunOverrides? Limits = null) : IRunEvent;
+/// <param name="TraceParent">The W3C trace context of the request that queued the run: the run continues that trace, on any node, after any restart.</param>
+public sealed record RunQueued(Guid RunId, Guid MessageId, DateTimeOffset At, string? OwnerId = null, RunOverrides? Limits = null, string? TraceParent = null) : IRunEvent;
 
 /// <summary>Overrides of a team's limits for one run (null keeps the team's).</summary>
 public sealed record RunOverrides(int? MaxTurns = null, long? MaxTokens = null, decimal? MaxCost = null, TimeSpan? MaxDuration = null);

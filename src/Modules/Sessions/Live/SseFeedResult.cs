@@ -4,7 +4,9 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Sessions.Live;
 
@@ -30,6 +32,7 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         var writer = response.BodyWriter;
         await writer.FlushAsync(context.RequestAborted);
 
+        using var subscriber = context.RequestServices.GetRequiredService<SessionMetrics>().SubscriberConnected();
         await using var items = feed.GetAsyncEnumerator(context.RequestAborted);
         try
         {

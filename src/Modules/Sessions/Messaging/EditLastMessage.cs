@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Lifecycle;
 using Conclave.Sessions.Log;
@@ -17,7 +18,7 @@ internal sealed record EditLastMessage(string OwnerId, Guid SessionId, Guid Mess
     /// Runs still active are cancelled in the log here and stopped on their node by a message; the edit
     /// and the new run are appended, and the request that starts it commits with them.
     /// </summary>
-    public Decision Decide(ConversationTail tail, Guid editedId, Guid runId, DateTimeOffset now)
+    public Decision Decide(ConversationTail tail, Guid editedId, Guid runId, DateTimeOffset now, string? traceParent = null)
     {
         var last = tail.LastMessage ?? throw new SessionValidationException("messageId", "The session has no message to edit.");
         if (last.MessageId != MessageId)
@@ -29,7 +30,7 @@ internal sealed record EditLastMessage(string OwnerId, Guid SessionId, Guid Mess
             [
                 .. tail.ActiveRuns.Select(active => new RunCancelled(active, RunReasons.SupersededByEdit, now)),
                 new UserMessageEdited(editedId, last.MessageId, last.Version, OwnerId, Text, now),
-                new RunQueued(runId, editedId, now, OwnerId, tail.Limits),
+                new RunQueued(runId, editedId, now, OwnerId, tail.Limits, traceParent),
             ],
             [new RunRequested(SessionId, runId, OwnerId), .. tail.ActiveRuns.Select(active => new RunCancellationRequested(SessionId, active))]);
     }
@@ -41,7 +42,7 @@ internal sealed record EditLastMessage(string OwnerId, Guid SessionId, Guid Mess
         await sessions.RequireAsync(OwnerId, SessionId, cancellationToken);
         var tail = await ConversationTail.ReadAsync(log, SessionId, cancellationToken);
         var (editedId, runId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
-        var decision = Decide(tail, editedId, runId, clock.GetUtcNow());
+        var decision = Decide(tail, editedId, runId, clock.GetUtcNow(), Activity.Current?.Id);
         // The runs the edit ends do not count against the user's concurrent runs.
         await quotas.CheckAsync(OwnerId, tail.ActiveRuns, cancellationToken);
         var committed = await stream.AppendAsync(SessionId, decision, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Lifecycle;
 using Conclave.Sessions.Log;
@@ -16,8 +17,9 @@ internal sealed record PostMessage(string OwnerId, Guid SessionId, string Text, 
     }
 
     /// <summary>The message and its run in the log; the request that starts the run commits with them.</summary>
-    public Decision Decide(Guid messageId, Guid runId, DateTimeOffset now) =>
-        Decision.Append(new UserMessagePosted(messageId, OwnerId, Text, now), new RunQueued(runId, messageId, now, OwnerId, Limits))
+    /// <param name="traceParent">The request's trace, which the run continues (null when nothing traces).</param>
+    public Decision Decide(Guid messageId, Guid runId, DateTimeOffset now, string? traceParent = null) =>
+        Decision.Append(new UserMessagePosted(messageId, OwnerId, Text, now), new RunQueued(runId, messageId, now, OwnerId, Limits, traceParent))
             .Send(new RunRequested(SessionId, runId, OwnerId));
 
     public async Task<PostedMessage> ExecuteAsync(
@@ -27,7 +29,7 @@ internal sealed record PostMessage(string OwnerId, Guid SessionId, string Text, 
         await sessions.RequireAsync(OwnerId, SessionId, cancellationToken);
         await quotas.CheckAsync(OwnerId, [], cancellationToken);
         var (messageId, runId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
-        var committed = await stream.AppendAsync(SessionId, Decide(messageId, runId, clock.GetUtcNow()), cancellationToken);
+        var committed = await stream.AppendAsync(SessionId, Decide(messageId, runId, clock.GetUtcNow(), Activity.Current?.Id), cancellationToken);
         return new PostedMessage(SessionId, messageId, runId, committed[^1].Version);
     }
 }

@@ -1,5 +1,6 @@
 using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Log;
+using Conclave.Sessions.Telemetry;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ internal sealed class RunReaper(
     SessionStream stream,
     IOptions<RunLeaseOptions> options,
     TimeProvider clock,
+    SessionMetrics metrics,
     ILogger<RunReaper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,6 +43,7 @@ internal sealed class RunReaper(
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - options.Value.LeaseTimeout;
+        await CountRunsAsync(cancellationToken);
         var stale = await StaleLeasesAsync(cutoff, cancellationToken);
         logger.LogDebug("Reaper sweep: {Count} stale lease(s) before {Cutoff}", stale.Count, cutoff);
         var handled = 0;
@@ -100,6 +103,7 @@ internal sealed class RunReaper(
             var reason = $"The run was orphaned: the node executing it stopped responding {options.Value.MaxAttempts + 1} times. Post the message again to retry.";
             logger.LogWarning("Run {RunId} of session {SessionId} failed as orphaned after {Attempts} attempts", lease.Id, lease.SessionId, lease.Attempts);
             await stream.AppendAsync(lease.SessionId, Decision.Append(new RunFailed(lease.Id, reason, true, now)), cancellationToken, whileRunActive: lease.Id);
+            metrics.RunOrphaned();
             return true;
         }
 
@@ -111,7 +115,17 @@ internal sealed class RunReaper(
             .Append(new RunRequeued(lease.Id, lease.Attempts, "The node executing the run stopped responding; the run continues from its last step.", now))
             .Send(new RunRequested(lease.SessionId, lease.Id, ownerId));
         await stream.AppendAsync(lease.SessionId, requeue, cancellationToken, whileRunActive: lease.Id);
+        metrics.LeaseRequeued();
         return true;
+    }
+
+    /// <summary>Queued and running runs of the installation, for the gauges (two counts on an indexed read model).</summary>
+    private async Task CountRunsAsync(CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var queued = await session.Query<RunSummary>().CountAsync(r => r.Active && r.Status == RunStatus.Queued, cancellationToken);
+        var running = await session.Query<RunSummary>().CountAsync(r => r.Active && r.Status != RunStatus.Queued, cancellationToken);
+        metrics.RunsCounted(queued, running);
     }
 
     private static readonly string StaleSql =

@@ -1,4 +1,5 @@
 using Conclave.Sessions.Contracts;
+using Conclave.Sessions.Telemetry;
 using Marten;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ internal sealed class UserQuota
 }
 
 /// <summary>Checks a user's quotas before a run is queued: nothing is appended when one is exceeded.</summary>
-internal sealed class Quotas(IDocumentStore store, IOptionsMonitor<QuotaOptions> options, TimeProvider clock) : IQuotas
+internal sealed class Quotas(IDocumentStore store, IOptionsMonitor<QuotaOptions> options, TimeProvider clock, SessionMetrics metrics) : IQuotas
 {
     public QuotaSettings Defaults =>
         new(options.CurrentValue.MaxConcurrentRuns, options.CurrentValue.DailyTokenBudget, options.CurrentValue.DailyCostBudget, false);
@@ -82,6 +83,7 @@ internal sealed class Quotas(IDocumentStore store, IOptionsMonitor<QuotaOptions>
             .ToListAsync(cancellationToken);
         if (active.Count(id => !ending.Contains(id)) >= quota.MaxConcurrentRuns)
         {
+            metrics.QuotaRefused("concurrent_runs");
             throw new QuotaExceededException(
                 $"You have {quota.MaxConcurrentRuns} run(s) going, the most allowed at once. Wait for one to finish, or stop one.", null);
         }
@@ -98,6 +100,7 @@ internal sealed class Quotas(IDocumentStore store, IOptionsMonitor<QuotaOptions>
         var tokens = today.TotalTokens;
         if (quota.DailyTokenBudget is { } tokenBudget && tokens >= tokenBudget)
         {
+            metrics.QuotaRefused("daily_tokens");
             throw new QuotaExceededException(
                 $"You have used {tokens:N0} tokens today; the daily budget is {tokenBudget:N0}. It renews at midnight UTC.", retryAfter);
         }
@@ -105,6 +108,7 @@ internal sealed class Quotas(IDocumentStore store, IOptionsMonitor<QuotaOptions>
         var cost = today.Cost;
         if (quota.DailyCostBudget is { } costBudget && cost >= costBudget)
         {
+            metrics.QuotaRefused("daily_cost");
             throw new QuotaExceededException(
                 $"You have spent ${cost:0.####} today; the daily budget is ${costBudget:0.####}. It renews at midnight UTC.", retryAfter);
         }
