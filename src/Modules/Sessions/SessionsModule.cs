@@ -28,6 +28,8 @@ public static class SessionsModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<LiveHub>();
         services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
+        services.AddSingleton<SessionChanges>();
+        services.AddSingleton<ISessionChanges>(sp => sp.GetRequiredService<SessionChanges>());
         services.AddSingleton<SessionStream>();
         services.AddSingleton<SessionLog>();
         services.AddSingleton<ISessionLog>(sp => sp.GetRequiredService<SessionLog>());
