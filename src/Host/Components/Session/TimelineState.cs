@@ -14,6 +14,7 @@ public sealed partial class TimelineState
     private readonly Dictionary<Guid, StreamingMessage> _streaming = [];
     private readonly Dictionary<string, TimelineEntry> _calls = [];
     private readonly Dictionary<string, string> _colors = [];
+    private readonly Dictionary<Guid, ControlWords> _controlWords = [];
 
     public IReadOnlyList<TimelineEntry> Entries => _entries;
 
@@ -45,7 +46,13 @@ public sealed partial class TimelineState
     public TimelineEntry? LastUserEntry => _entries.LastOrDefault(e => e.Kind == EntryKind.User && !e.Superseded);
 
     /// <summary>The colour an agent's messages are marked with (its team's choice, else one derived from its name).</summary>
-    public string ColorOf(string agent) => _colors.GetValueOrDefault(agent) ?? Derived(agent);
+    public string ColorOf(string agent) => _colors.GetValueOrDefault(agent) ?? AgentColors.Derived(agent);
+
+    /// <summary>What a message still being written shows: its text without the run's control words.</summary>
+    public string Shown(StreamingMessage message) => Shown(message.RunId, message.Agent, message.Text.ToString());
+
+    private string Shown(Guid runId, string agent, string text) =>
+        _controlWords.TryGetValue(runId, out var words) ? words.Hide(agent, text) : text;
 
     public void Apply(FeedItem item)
     {
@@ -114,8 +121,17 @@ public sealed partial class TimelineState
                 Add(e, EntryKind.User, "You", edited.Text).MessageId = edited.MessageId;
                 _entries[^1].Edited = true;
                 break;
-            case RunStarted started when ofActiveRun:
-                LearnColors(started.TeamSnapshot);
+            case RunStarted started:
+                if (ControlWords.Of(started.TeamSnapshot) is { } words)
+                {
+                    _controlWords[started.RunId] = words;
+                }
+
+                if (ofActiveRun)
+                {
+                    LearnColors(started.TeamSnapshot);
+                }
+
                 break;
             case RunPaused when ofActiveRun:
                 Add(e, EntryKind.Notice, "Paused", "The run is paused. Resume it to go on from here.");
@@ -131,7 +147,7 @@ public sealed partial class TimelineState
                 Count(completed.RunId, completed.Usage, completed.Cost);
                 if (completed.Text.Length > 0)
                 {
-                    var entry = Add(e, EntryKind.Agent, completed.Agent, completed.Text);
+                    var entry = Add(e, EntryKind.Agent, completed.Agent, Shown(completed.RunId, completed.Agent, completed.Text));
                     entry.Usage = completed.Usage;
                     entry.Cost = completed.Cost;
                     entry.MessageId = completed.MessageId;
@@ -196,12 +212,6 @@ public sealed partial class TimelineState
                 _colors[name] = color;
             }
         }
-    }
-
-    private static string Derived(string name)
-    {
-        var hue = (uint)name.Aggregate(17, (h, c) => h * 31 + c) % 360;
-        return $"hsl({hue} 55% 42%)";
     }
 
     /// <summary>Arguments to read: one text argument (code, a path) as it is, anything else as indented JSON.</summary>
