@@ -53,6 +53,15 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
         return page;
     }
 
+    /// <summary>A fresh browser context signed in as <paramref name="userName"/> (an existing account) through the login form.</summary>
+    public async Task<IPage> NewPageAsAsync(string userName, BrowserNewContextOptions? options = null)
+    {
+        var cookies = await SignInCookiesAsync(userName);
+        var page = await NewAnonymousPageAsync(options);
+        await page.Context.AddCookiesAsync(cookies.Select(c => new Cookie { Name = c.Key, Value = c.Value, Url = BaseAddress.ToString() }));
+        return page;
+    }
+
     /// <summary>A fresh browser context nobody signed in to (with <paramref name="options"/>: a locale, a viewport, a colour scheme).</summary>
     public async Task<IPage> NewAnonymousPageAsync(BrowserNewContextOptions? options = null)
     {

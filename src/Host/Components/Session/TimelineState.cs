@@ -38,6 +38,12 @@ public sealed partial class TimelineState
 
     public string? Title { get; private set; }
 
+    /// <summary>The team chosen in this session's log, if any (else the one the session was read with).</summary>
+    public Guid? TeamId { get; private set; }
+
+    /// <summary>Nothing said yet: the page welcomes the user instead.</summary>
+    public bool IsEmpty => !_entries.Any(e => e.Kind is EntryKind.User or EntryKind.Agent) && _streaming.Count == 0;
+
     public bool Deleted { get; private set; }
 
     public int SupersededCount => _entries.Count(e => e.Superseded);
@@ -104,6 +110,7 @@ public sealed partial class TimelineState
                 Deleted = true;
                 break;
             case SessionTeamChanged team:
+                TeamId = team.TeamId;
                 Add(e, EntryKind.Notice, "Team", $"The team for the next runs is **{team.TeamName}**.");
                 break;
             case UserMessagePosted posted:
