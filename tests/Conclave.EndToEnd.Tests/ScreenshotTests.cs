@@ -10,9 +10,11 @@ public sealed class ScreenshotTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task A_finished_run_is_photographed_in_light_dark_and_on_a_phone()
     {
         await app.CreateSessionAsync("Population of Nordic capitals");
+        await app.CreateSessionAsync("Clean up the sales CSV");
         var session = await app.CreateSessionAsync("Squares of 1 to 5");
         app.Provider.Enqueue(Reply.Text(
-            "Here are the squares, computed in Python:\n\n```python\nsquares = [n * n for n in range(1, 6)]\nprint(squares)  # [1, 4, 9, 16, 25]\n```\n\n| n | n² |\n|---|---|\n| 1 | 1 |\n| 2 | 4 |\n| 3 | 9 |\n\nDone. TERMINATE"));
+            "Here are the squares, computed in Python:\n\n```python\nsquares = [n * n for n in range(1, 6)]\nprint(squares)  # [1, 4, 9, 16, 25]\n```\n\n" +
+            "| n | n² |\n|---|---|\n| 1 | 1 |\n| 2 | 4 |\n| 3 | 9 |\n| 4 | 16 |\n| 5 | 25 |\n\nEach square is the number times itself."));
         var posted = await app.PostMessageAsync(session.Id, "Compute the squares of 1 to 5 and show them as a table.");
         await app.WaitForRunEndAsync(session.Id, posted.RunId);
 
