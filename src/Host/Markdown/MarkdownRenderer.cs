@@ -128,7 +128,8 @@ public sealed class MarkdownRenderer
         {
             renderer.EnsureLine();
             renderer.Write("<div class=\"code-block\">").Write(CopyButton);
-            var language = block is FencedCodeBlock fenced ? Languages.FindById(fenced.Info ?? "") : null;
+            // A fence without a language has an empty Info, which ColorCode refuses.
+            var language = block is FencedCodeBlock { Info: { Length: > 0 } info } ? Languages.FindById(info) : null;
             if (language is null)
             {
                 fallback.Write(renderer, block);
