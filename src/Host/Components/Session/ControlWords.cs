@@ -34,7 +34,7 @@ internal sealed partial record ControlWords(string Keyword, string? KeywordAgent
         }
 
         var hidden = Regex.Replace(text, $@"(?<!\w){Regex.Escape(Keyword)}(?!\w)[.!]?", "", RegexOptions.None, TimeSpan.FromSeconds(1));
-        return TrailingSpace().Replace(hidden, "\n").TrimEnd();
+        return TrailingSpace().Replace(hidden, "\n").TrimStart('\r', '\n').TrimEnd();
     }
 
     [GeneratedRegex(@"[ \t]+\n")]

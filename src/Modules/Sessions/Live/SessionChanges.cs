@@ -8,8 +8,8 @@ namespace Conclave.Sessions.Live;
 
 /// <summary>
 /// Per-owner subscriptions to <see cref="ISessionChanges"/>. Events carry no owner after the first, so
-/// owners are learnt from <see cref="SessionStarted"/> or, for a session started before this process,
-/// read once from its summary (off the writer's path) while someone listens.
+/// owners are learnt from <see cref="SessionStarted"/> or, for a session started before anyone of its
+/// owner listened (or before this process), read once from its summary, off the writer's path.
 /// </summary>
 internal sealed class SessionChanges(IDocumentStore store, ILogger<SessionChanges> logger) : ISessionChanges
 {
@@ -32,7 +32,8 @@ internal sealed class SessionChanges(IDocumentStore store, ILogger<SessionChange
     /// <summary>Called with every committed batch of a session's events.</summary>
     public void Publish(Guid sessionId, IReadOnlyList<SessionEvent> events)
     {
-        if (events.Select(e => e.Data).OfType<SessionStarted>().FirstOrDefault() is { } started)
+        // Only owners someone listens for are kept; another is read when it first matters.
+        if (events.Select(e => e.Data).OfType<SessionStarted>().FirstOrDefault() is { } started && _listeners.ContainsKey(started.OwnerId))
         {
             Remember(sessionId, started.OwnerId);
         }
