@@ -55,16 +55,26 @@ window.conclave = {
     });
     box.focus();
   },
-  // Follows new output unless the reader scrolled up to read something older.
+  // Follows new output unless the reader scrolled up to read something older (a new timeline follows).
+  following: true,
   keepScrolledToEnd(id) {
     const list = document.getElementById(id);
     if (!list) return;
-    const page = document.scrollingElement;
-    const nearEnd = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
-    if (nearEnd || !list.dataset.scrolled) {
+    if (!list.dataset.scrolled) {
       list.dataset.scrolled = "1";
+      conclave.following = true;
+    }
+    if (conclave.following) {
+      const page = document.scrollingElement;
       page.scrollTop = page.scrollHeight;
     }
+    conclave.markBehind();
+  },
+  // body[data-behind] while the reader is away from the end of the page ("Jump to latest" shows).
+  markBehind() {
+    const page = document.scrollingElement;
+    if (page.scrollHeight - page.scrollTop - page.clientHeight > 160) document.body.dataset.behind = "";
+    else delete document.body.dataset.behind;
   },
   // Uploads files chosen in the picker or dropped on the zone; the component gets the progress.
   bindUploads(zone, picker, url, component, antiforgeryToken) {
@@ -173,9 +183,8 @@ window.conclave = {
   // Reading older entries during a run: the "jump to latest" button shows (session.css).
   addEventListener("scroll", () => {
     const page = document.scrollingElement;
-    const behind = page.scrollHeight - page.scrollTop - page.clientHeight > 160;
-    if (behind) document.body.dataset.behind = "";
-    else delete document.body.dataset.behind;
+    conclave.following = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
+    conclave.markBehind();
   }, { passive: true });
 })();
 
