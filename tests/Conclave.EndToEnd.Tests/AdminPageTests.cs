@@ -22,6 +22,7 @@ public sealed class AdminPageTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         // Clicks before the page is interactive are plain HTML (see BrowserApp.OpenAsync).
         await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.GetByTestId("user-menu-button").ClickAsync();
         await page.GetByTestId("admin-link").ClickAsync();
         await page.Locator("[data-testid=admin][data-interactive=true]").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("users")).ToContainTextAsync("boss");

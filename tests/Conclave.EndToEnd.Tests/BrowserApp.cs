@@ -37,31 +37,42 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
     }
 
     /// <summary>Opens a page and waits until Blazor made it interactive (clicks before that are plain HTML).</summary>
-    public async Task<IPage> OpenAsync(string path)
+    public async Task<IPage> OpenAsync(string path, BrowserNewContextOptions? options = null)
     {
-        var page = await NewPageAsync();
+        var page = await NewPageAsync(options);
         await page.GotoAsync(path);
         await page.Locator("[data-interactive=true]").WaitForAsync();
         return page;
     }
 
     /// <summary>A fresh browser context signed in as the default user; the previous test's is closed first, so its circuit ends too.</summary>
-    public async Task<IPage> NewPageAsync()
+    public async Task<IPage> NewPageAsync(BrowserNewContextOptions? options = null)
     {
-        var page = await NewAnonymousPageAsync();
+        var page = await NewAnonymousPageAsync(options);
         await page.Context.AddCookiesAsync(_signInCookies.Select(c => new Cookie { Name = c.Key, Value = c.Value, Url = BaseAddress.ToString() }));
         return page;
     }
 
-    /// <summary>A fresh browser context nobody signed in to.</summary>
-    public async Task<IPage> NewAnonymousPageAsync()
+    /// <summary>A fresh browser context signed in as <paramref name="userName"/> (an existing account) through the login form.</summary>
+    public async Task<IPage> NewPageAsAsync(string userName, BrowserNewContextOptions? options = null)
+    {
+        var cookies = await SignInCookiesAsync(userName);
+        var page = await NewAnonymousPageAsync(options);
+        await page.Context.AddCookiesAsync(cookies.Select(c => new Cookie { Name = c.Key, Value = c.Value, Url = BaseAddress.ToString() }));
+        return page;
+    }
+
+    /// <summary>A fresh browser context nobody signed in to (with <paramref name="options"/>: a locale, a viewport, a colour scheme).</summary>
+    public async Task<IPage> NewAnonymousPageAsync(BrowserNewContextOptions? options = null)
     {
         if (_context is not null)
         {
             await _context.CloseAsync();
         }
 
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString() });
+        options ??= new BrowserNewContextOptions();
+        options.BaseURL = BaseAddress.ToString();
+        var context = await Browser.NewContextAsync(options);
         _context = context;
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);

@@ -21,6 +21,7 @@ public sealed class SignInTests(BrowserApp app) : IClassFixture<BrowserApp>
         var sessionUrl = page.Url;
         await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
 
+        await page.GetByTestId("user-menu-button").ClickAsync();
         await page.GetByTestId("logout").ClickAsync();
         await page.WaitForURLAsync("**/login**");
         await page.GotoAsync(sessionUrl);

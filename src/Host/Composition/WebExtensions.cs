@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Conclave.Host.Components;
 using Conclave.Host.Composition.Observability;
+using Conclave.Host.Components.Sidebar;
 using Conclave.Host.Markdown;
 using Conclave.Identity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Localization;
 
 namespace Conclave.Host.Composition;
 
@@ -30,7 +33,18 @@ internal static class WebExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddSingleton<MarkdownRenderer>();
         builder.AddObservability();
+        builder.Services.AddScoped<SessionList>();
         return builder;
+    }
+
+    /// <summary>Any culture .NET knows, from the Accept-Language header; English (United States) when none fits.</summary>
+    private static void BrowserCultures(RequestLocalizationOptions options)
+    {
+        var cultures = CultureInfo.GetCultures(CultureTypes.AllCultures).Where(c => c.Name.Length > 0).ToList();
+        options.DefaultRequestCulture = new("en-US");
+        options.SupportedCultures = cultures;
+        options.SupportedUICultures = cultures;
+        options.RequestCultureProviders = [new AcceptLanguageHeaderRequestCultureProvider()];
     }
 
     public static WebApplication MapWeb(this WebApplication app)
@@ -44,6 +58,8 @@ internal static class WebExtensions
             app.UseHsts();
         }
 
+        // Pages (and their circuits) format numbers in the browser's language; the API stays culture-free.
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), page => page.UseRequestLocalization(BrowserCultures));
         app.UseIdentityModule();
         app.UseAntiforgery();
 
@@ -55,8 +71,6 @@ internal static class WebExtensions
             ResponseWriter = HealthReportWriter.WriteAsync,
         }).AllowAnonymous();
         app.MapStaticAssets().AllowAnonymous();
-        var highlightCss = new ColorCode.HtmlClassFormatter().GetCSSString();
-        app.MapGet("/highlight.css", () => Results.Text(highlightCss, "text/css")).ExcludeFromDescription().AllowAnonymous();
         app.MapIdentityModule();
         // Our CSP (SecurityHeaders) sets frame-ancestors 'none' itself.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -116,23 +116,33 @@ public sealed class MarkdownRenderer
         return !trimmed.Contains(':', StringComparison.Ordinal);
     }
 
+    /// <summary>Code blocks, highlighted when their language is known, each with a Copy button (app.js copies the block's text).</summary>
     private sealed class HighlightingCodeBlockRenderer(CodeBlockRenderer fallback) : HtmlObjectRenderer<CodeBlock>
     {
+        private const string CopyButton =
+            "<button type=\"button\" class=\"copy-code\" data-copy-code aria-label=\"Copy code\">Copy</button>";
+
         private readonly HtmlClassFormatter _formatter = new();
 
         protected override void Write(HtmlRenderer renderer, CodeBlock block)
         {
-            var language = block is FencedCodeBlock fenced ? Languages.FindById(fenced.Info ?? "") : null;
+            renderer.EnsureLine();
+            renderer.Write("<div class=\"code-block\">").Write(CopyButton);
+            // A fence without a language has an empty Info, which ColorCode refuses.
+            var language = block is FencedCodeBlock { Info: { Length: > 0 } info } ? Languages.FindById(info) : null;
             if (language is null)
             {
                 fallback.Write(renderer, block);
-                return;
+            }
+            else
+            {
+                var code = string.Join('\n', block.Lines.Lines.Take(block.Lines.Count).Select(l => l.ToString()));
+                // ColorCode HTML-encodes the code itself.
+                renderer.Write(_formatter.GetHtmlString(code, language));
             }
 
-            var code = string.Join('\n', block.Lines.Lines.Take(block.Lines.Count).Select(l => l.ToString()));
             renderer.EnsureLine();
-            // ColorCode HTML-encodes the code itself.
-            renderer.Write(_formatter.GetHtmlString(code, language));
+            renderer.Write("</div>");
             renderer.EnsureLine();
         }
     }

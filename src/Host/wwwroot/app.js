@@ -1,5 +1,39 @@
-// Small DOM helpers the Blazor pages call; no framework, no dependencies.
+// Small DOM helpers the Blazor pages call, and the shell's behaviour (theme, drawer, menus, copy,
+// local times) bound once by event delegation, so it works on static and interactive pages alike.
 window.conclave = {
+  // Copies text to the clipboard (plain HTTP on a LAN has no Clipboard API: a hidden textarea then),
+  // marks the button that asked for 1.5 s and tells screen readers.
+  async copy(text, button) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    conclave.announce("Copied to the clipboard");
+    if (button) {
+      button.dataset.copied = "";
+      setTimeout(() => delete button.dataset.copied, 1500);
+    }
+  },
+  announce(message) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(() => (region.textContent = message), 50);
+  },
+  // Scrolls the page to the newest entry.
+  jumpToLatest() {
+    const page = document.scrollingElement;
+    page.scrollTo({ top: page.scrollHeight, behavior: "smooth" });
+  },
   // Enter sends, Shift+Enter inserts a new line (as in every chat client).
   bindComposer(id) {
     const box = document.getElementById(id);
@@ -21,16 +55,26 @@ window.conclave = {
     });
     box.focus();
   },
-  // Follows new output unless the reader scrolled up to read something older.
+  // Follows new output unless the reader scrolled up to read something older (a new timeline follows).
+  following: true,
   keepScrolledToEnd(id) {
     const list = document.getElementById(id);
     if (!list) return;
-    const page = document.scrollingElement;
-    const nearEnd = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
-    if (nearEnd || !list.dataset.scrolled) {
+    if (!list.dataset.scrolled) {
       list.dataset.scrolled = "1";
+      conclave.following = true;
+    }
+    if (conclave.following) {
+      const page = document.scrollingElement;
       page.scrollTop = page.scrollHeight;
     }
+    conclave.markBehind();
+  },
+  // body[data-behind] while the reader is away from the end of the page ("Jump to latest" shows).
+  markBehind() {
+    const page = document.scrollingElement;
+    if (page.scrollHeight - page.scrollTop - page.clientHeight > 160) document.body.dataset.behind = "";
+    else delete document.body.dataset.behind;
   },
   // Uploads files chosen in the picker or dropped on the zone; the component gets the progress.
   bindUploads(zone, picker, url, component, antiforgeryToken) {
@@ -79,3 +123,108 @@ window.conclave = {
     xhr.send(form);
   },
 };
+
+// Theme: the cookie keeps the user's pick (App.razor renders it as html[data-theme]); none follows the system.
+(() => {
+  const root = document.documentElement;
+  const systemDark = matchMedia("(prefers-color-scheme: dark)");
+  const isDark = () => (root.dataset.theme ?? (systemDark.matches ? "dark" : "light")) === "dark";
+  const show = () => {
+    for (const toggle of document.querySelectorAll("[data-theme-toggle]")) toggle.setAttribute("aria-pressed", String(isDark()));
+  };
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest("[data-theme-toggle]")) return;
+    const theme = isDark() ? "light" : "dark";
+    root.dataset.theme = theme;
+    document.cookie = `conclave.theme=${theme}; path=/; max-age=31536000; samesite=lax`;
+    show();
+  });
+  systemDark.addEventListener("change", show);
+  conclave.showTheme = show;
+})();
+
+// The sidebar as a drawer on narrow screens; the user menu; copy buttons of code blocks.
+(() => {
+  const setDrawer = (open) => {
+    if (open) document.body.dataset.drawer = "open";
+    else delete document.body.dataset.drawer;
+    for (const toggle of document.querySelectorAll("[data-drawer-toggle]")) toggle.setAttribute("aria-expanded", String(open));
+    if (open) document.querySelector("#sidebar .sidebar-search, #sidebar button")?.focus();
+  };
+  const closeMenus = (except) => {
+    for (const menu of document.querySelectorAll("details.user-menu[open]")) if (menu !== except) menu.open = false;
+  };
+  document.addEventListener("click", (e) => {
+    const target = e.target;
+    if (target.closest("[data-drawer-toggle]")) {
+      setDrawer(document.body.dataset.drawer !== "open");
+    } else if (target.closest("[data-drawer-close]") || target.closest("#sidebar a, #sidebar .sidebar-new")) {
+      setDrawer(false);
+    }
+    // A click elsewhere closes the user menu; so does following one of its links (the layout stays).
+    const menu = target.closest("details.user-menu");
+    closeMenus(menu);
+    if (menu && target.closest("a.menu-item")) menu.open = false;
+    const copyCode = target.closest("[data-copy-code]");
+    if (copyCode) conclave.copy(copyCode.closest(".code-block")?.querySelector("pre")?.innerText ?? "", copyCode);
+    if (target.closest("[data-jump-latest]")) conclave.jumpToLatest();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    const menu = document.querySelector("details.user-menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary")?.focus();
+    } else if (document.body.dataset.drawer === "open") {
+      setDrawer(false);
+      document.querySelector("[data-drawer-toggle]")?.focus();
+    }
+  });
+  // Reading older entries during a run: the "jump to latest" button shows (session.css).
+  addEventListener("scroll", () => {
+    const page = document.scrollingElement;
+    conclave.following = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
+    conclave.markBehind();
+  }, { passive: true });
+})();
+
+// Times in the browser's language and time zone: "2 minutes ago", the exact time on hover.
+(() => {
+  const language = navigator.language;
+  const relative = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+  const exact = new Intl.DateTimeFormat(language, { dateStyle: "full", timeStyle: "medium" });
+  const day = new Intl.DateTimeFormat(language, { dateStyle: "medium" });
+  const steps = [[60, "second"], [60, "minute"], [24, "hour"], [7, "day"]];
+  const say = (date) => {
+    let amount = (date - Date.now()) / 1000;
+    for (const [size, unit] of steps) {
+      if (Math.abs(amount) < size) return unit === "second" && Math.abs(amount) < 45 ? relative.format(0, "second") : relative.format(Math.round(amount), unit);
+      amount /= size;
+    }
+    return day.format(date);
+  };
+  const fill = (time) => {
+    const date = new Date(time.getAttribute("datetime"));
+    if (isNaN(date)) return;
+    time.textContent = say(date);
+    time.title = exact.format(date);
+  };
+  const fillAll = (root) => {
+    if (root.matches?.("time[data-relative]")) fill(root);
+    for (const time of root.querySelectorAll?.("time[data-relative]") ?? []) fill(time);
+  };
+  const start = () => {
+    fillAll(document);
+    conclave.showTheme();
+    new MutationObserver((changes) => {
+      for (const change of changes) {
+        if (change.type === "attributes") fill(change.target);
+        else for (const node of change.addedNodes) if (node.nodeType === 1) fillAll(node);
+      }
+      conclave.showTheme();
+    }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["datetime"] });
+    setInterval(() => fillAll(document), 30_000);
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

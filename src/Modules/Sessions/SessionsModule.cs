@@ -30,6 +30,8 @@ public static class SessionsModule
         services.AddSingleton<SessionMetrics>();
         services.AddSingleton<LiveHub>();
         services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
+        services.AddSingleton<SessionChanges>();
+        services.AddSingleton<ISessionChanges>(sp => sp.GetRequiredService<SessionChanges>());
         services.AddSingleton<SessionStream>();
         services.AddSingleton<SessionLog>();
         services.AddSingleton<ISessionLog>(sp => sp.GetRequiredService<SessionLog>());

@@ -64,4 +64,16 @@ public sealed class MarkdownRendererTests
 
         Assert.DoesNotContain("onclick=\"", html);
     }
+
+    [Theory]
+    [InlineData("```python\nprint('hi')\n```")]
+    [InlineData("```\nplain text\n```")]
+    [InlineData("    indented code")]
+    public void Every_code_block_has_a_copy_button_and_nothing_else_does(string markdown)
+    {
+        var html = _renderer.ToHtml(markdown + "\n\nAnd `inline` code.");
+
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "data-copy-code"));
+        Assert.Contains("<div class=\"code-block\"><button type=\"button\" class=\"copy-code\"", html);
+    }
 }

@@ -44,3 +44,9 @@ public sealed record ToolCallView(
     TimeSpan? Duration = null);
 
 public sealed record StreamingMessage(Guid RunId, Guid MessageId, string Agent, StringBuilder Text);
+
+/// <summary>Text offered for the message box; a new instance each time, so the same text can be offered twice.</summary>
+public sealed class Suggestion(string text)
+{
+    public string Text { get; } = text;
+}

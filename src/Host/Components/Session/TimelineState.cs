@@ -16,6 +16,7 @@ public sealed partial class TimelineState
     private readonly Dictionary<string, string> _colors = [];
     private readonly Dictionary<Guid, TimelineEntry> _messages = [];
     private readonly Dictionary<Guid, KnowledgeDocumentChanged> _documents = [];
+    private readonly Dictionary<Guid, ControlWords> _controlWords = [];
 
     public IReadOnlyList<TimelineEntry> Entries => _entries;
 
@@ -42,6 +43,12 @@ public sealed partial class TimelineState
 
     public string? Title { get; private set; }
 
+    /// <summary>The team chosen in this session's log, if any (else the one the session was read with).</summary>
+    public Guid? TeamId { get; private set; }
+
+    /// <summary>Nothing said yet: the page welcomes the user instead.</summary>
+    public bool IsEmpty => !_entries.Any(e => e.Kind is EntryKind.User or EntryKind.Agent) && _streaming.Count == 0;
+
     public bool Deleted { get; private set; }
 
     public int SupersededCount => _entries.Count(e => e.Superseded);
@@ -50,7 +57,13 @@ public sealed partial class TimelineState
     public TimelineEntry? LastUserEntry => _entries.LastOrDefault(e => e.Kind == EntryKind.User && !e.Superseded);
 
     /// <summary>The colour an agent's messages are marked with (its team's choice, else one derived from its name).</summary>
-    public string ColorOf(string agent) => _colors.GetValueOrDefault(agent) ?? Derived(agent);
+    public string ColorOf(string agent) => _colors.GetValueOrDefault(agent) ?? AgentColors.Derived(agent);
+
+    /// <summary>What a message still being written shows: its text without the run's control words.</summary>
+    public string Shown(StreamingMessage message) => Shown(message.RunId, message.Agent, message.Text.ToString());
+
+    private string Shown(Guid runId, string agent, string text) =>
+        _controlWords.TryGetValue(runId, out var words) ? words.Hide(agent, text) : text;
 
     public void Apply(FeedItem item)
     {
@@ -102,6 +115,7 @@ public sealed partial class TimelineState
                 Deleted = true;
                 break;
             case SessionTeamChanged team:
+                TeamId = team.TeamId;
                 Add(e, EntryKind.Notice, "Team", $"The team for the next runs is **{team.TeamName}**.");
                 break;
             case UserMessagePosted posted:
@@ -119,8 +133,17 @@ public sealed partial class TimelineState
                 Add(e, EntryKind.User, "You", edited.Text).MessageId = edited.MessageId;
                 _entries[^1].Edited = true;
                 break;
-            case RunStarted started when ofActiveRun:
-                LearnColors(started.TeamSnapshot);
+            case RunStarted started:
+                if (ControlWords.Of(started.TeamSnapshot) is { } words)
+                {
+                    _controlWords[started.RunId] = words;
+                }
+
+                if (ofActiveRun)
+                {
+                    LearnColors(started.TeamSnapshot);
+                }
+
                 break;
             case RunPaused when ofActiveRun:
                 Add(e, EntryKind.Notice, "Paused", "The run is paused. Resume it to go on from here.");
@@ -136,7 +159,7 @@ public sealed partial class TimelineState
                 Count(completed.RunId, completed.Usage, completed.Cost);
                 if (completed.Text.Length > 0)
                 {
-                    var entry = Add(e, EntryKind.Agent, completed.Agent, completed.Text);
+                    var entry = Add(e, EntryKind.Agent, completed.Agent, Shown(completed.RunId, completed.Agent, completed.Text));
                     entry.Usage = completed.Usage;
                     entry.Cost = completed.Cost;
                     entry.MessageId = completed.MessageId;
@@ -211,12 +234,6 @@ public sealed partial class TimelineState
                 _colors[name] = color;
             }
         }
-    }
-
-    private static string Derived(string name)
-    {
-        var hue = (uint)name.Aggregate(17, (h, c) => h * 31 + c) % 360;
-        return $"hsl({hue} 55% 42%)";
     }
 
     /// <summary>Arguments to read: one text argument (code, a path) as it is, anything else as indented JSON.</summary>

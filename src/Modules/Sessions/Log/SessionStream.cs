@@ -19,6 +19,7 @@ internal sealed class SessionStream(
     IDocumentStore store,
     IServiceScopeFactory scopes,
     LiveHub hub,
+    SessionChanges changes,
     ILogger<SessionStream> logger)
 {
     private const int MaxAttempts = 5;
@@ -107,6 +108,7 @@ internal sealed class SessionStream(
                 .Select((data, i) => new SessionEvent(current + 1 + i, data.GetType().Name, AtOf(data), data))
                 .ToList();
             hub.PublishEvents(sessionId, committed);
+            changes.Publish(sessionId, committed);
             return committed;
         }
     }
