@@ -34,8 +34,8 @@ public sealed class TimelineTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task Copy_buttons_copy_a_code_block_and_a_whole_message()
     {
         var session = await app.CreateSessionAsync("copy");
-        const string answer = "Run this:\n\n```python\nprint('copied')\n```";
-        app.Provider.Enqueue(Reply.Text(answer));
+        const string Answer = "Run this:\n\n```python\nprint('copied')\n```";
+        app.Provider.Enqueue(Reply.Text(Answer));
         var posted = await app.PostMessageAsync(session.Id, "Some code please");
         await app.WaitForRunEndAsync(session.Id, posted.RunId);
         var page = await app.OpenAsync($"/sessions/{session.Id}");
@@ -50,7 +50,7 @@ public sealed class TimelineTests(BrowserApp app) : IClassFixture<BrowserApp>
         await entry.GetByTestId("copy-message").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(entry.Locator("[data-testid=copy-message][data-copied]")).ToHaveCountAsync(1);
-        Assert.Equal(answer, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        Assert.Equal(Answer, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
     }
 
     [Fact]
