@@ -97,8 +97,12 @@ public sealed class SpanList : ICollection<Activity>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>The test classes that read the observed Host's metrics and spans, one after another.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// The test classes that read the observed Host's metrics and spans, one after another, and after every
+/// parallel collection: meters are process-wide by name, so while other test Hosts run in this process the
+/// observed Host's exporter also takes their instruments (and their label sets fill its cardinality limit).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ObservedHost : ICollectionFixture<ObservedApp>
 {
     public const string Name = "observed host";
