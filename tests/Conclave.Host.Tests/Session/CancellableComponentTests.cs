@@ -48,7 +48,9 @@ public sealed class CancellableComponentTests
         private Task WaitAsync()
         {
             Waiting.TrySetResult(ComponentToken);
-            return Task.Delay(Timeout.Infinite, ComponentToken);
+            var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            ComponentToken.Register(() => cancelled.TrySetCanceled(ComponentToken));
+            return cancelled.Task;
         }
     }
 }
