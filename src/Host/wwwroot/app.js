@@ -77,11 +77,19 @@ window.conclave = {
     else delete document.body.dataset.behind;
   },
   // Uploads files chosen in the picker or dropped on the zone; the component gets the progress.
-  bindUploads(zone, picker, url, component, antiforgeryToken) {
+  // knowledgeBox: a checkbox; when given, each upload says whether its documents go into the session's knowledge.
+  // oneByOne: the endpoint takes one file per request (a library's documents): they go one after the other.
+  bindUploads(zone, picker, url, component, antiforgeryToken, knowledgeBox, oneByOne) {
     if (!zone || zone.dataset.bound) return;
     zone.dataset.bound = "1";
     const start = (files) => {
-      if (files.length > 0 && !picker.disabled) conclave.uploadFiles(url, files, component, antiforgeryToken);
+      if (files.length === 0 || picker.disabled) return;
+      if (oneByOne) {
+        conclave.uploadEach(url, files, component, antiforgeryToken);
+        return;
+      }
+      const fields = knowledgeBox ? { addToKnowledge: knowledgeBox.checked ? "true" : "false" } : {};
+      conclave.uploadFiles(url, files, component, antiforgeryToken, fields);
     };
     picker.addEventListener("change", () => {
       const files = Array.from(picker.files);
@@ -99,10 +107,11 @@ window.conclave = {
       start(Array.from(e.dataTransfer?.files ?? []));
     });
   },
-  // XMLHttpRequest, not fetch: only it reports upload progress.
-  uploadFiles(url, files, component, antiforgeryToken) {
+  // XMLHttpRequest, not fetch: only it reports upload progress. Resolves when the request ends.
+  uploadFiles(url, files, component, antiforgeryToken, fields = {}, part = "files") {
     const form = new FormData();
-    for (const file of files) form.append("files", file, file.name);
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const file of files) form.append(part, file, file.name);
     // The page may have been left mid-upload: its component is gone, the upload still finishes.
     const report = (method, ...args) => component.invokeMethodAsync(method, ...args).catch(() => {});
     const xhr = new XMLHttpRequest();
@@ -117,10 +126,17 @@ window.conclave = {
       reported = performance.now();
       report("UploadProgress", e.loaded, e.total);
     };
-    xhr.onload = () => report("UploadFinished", xhr.status, xhr.responseText);
-    xhr.onerror = () => report("UploadFinished", 0, "");
+    const done = new Promise((resolve) => {
+      xhr.onload = () => resolve(report("UploadFinished", xhr.status, xhr.responseText));
+      xhr.onerror = () => resolve(report("UploadFinished", 0, ""));
+    });
     report("UploadStarted", files.map((f) => f.name), files.reduce((n, f) => n + f.size, 0));
     xhr.send(form);
+    return done;
+  },
+  // One request per file, in turn; the component hears of each as of a whole upload.
+  async uploadEach(url, files, component, antiforgeryToken) {
+    for (const file of files) await conclave.uploadFiles(url, [file], component, antiforgeryToken, {}, "file");
   },
 };
 

@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Conclave.Knowledge.Contracts;
 using Conclave.Host.Components.Session;
+using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Tests.Fixtures;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;

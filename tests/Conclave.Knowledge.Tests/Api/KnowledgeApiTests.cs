@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Tests.Fixtures;
+using Conclave.Testing;
 using Conclave.Testing.Host;
 using static Conclave.Knowledge.Tests.Fixtures.KnowledgeApp;
 
@@ -131,10 +132,42 @@ public sealed class KnowledgeApiTests(LimitedKnowledgeApp app) : IClassFixture<L
         foreach (var path in new[]
                  {
                      "/api/v1/knowledge/libraries", "/api/v1/knowledge/libraries/{libraryId}", "/api/v1/knowledge/collections/{collectionId}/documents",
-                     "/api/v1/knowledge/documents/{documentId}", "/api/v1/knowledge/search", "/api/v1/sessions/{sessionId}/knowledge/documents",
+                     "/api/v1/knowledge/documents/{documentId}", "/api/v1/knowledge/documents/{documentId}/text",
+                     "/api/v1/knowledge/documents/{documentId}/content", "/api/v1/knowledge/search", "/api/v1/sessions/{sessionId}/knowledge/documents",
                  })
         {
             Assert.Contains($"\"{path}\"", openApi, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_document_reads_back_as_its_text_by_page_and_downloads_only_as_an_inert_attachment()
+    {
+        var client = await app.CreateUserClientAsync("reader-" + Guid.NewGuid().ToString("N")[..6]);
+        var library = await CreateLibraryAsync(client, "manuals");
+        var pdf = TestDocuments.Pdf(
+            ["The grinder takes beans of any roast."],
+            ["Descale the boiler every two months with citric acid. <script>alert(1)</script>"]);
+        var document = await UploadAsync(client, library.Id, "manual.pdf", pdf);
+        await WaitUntilReadyAsync(client, document.Id);
+
+        var text = (await client.GetFromJsonAsync<DocumentText>($"/api/v1/knowledge/documents/{document.Id}/text", Json.Options))!;
+        Assert.Equal([1, 2], text.Sections.Select(s => s.Page));
+        Assert.Contains("Descale the boiler every two months", text.Sections[1].Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Descale", text.Sections[0].Text, StringComparison.Ordinal);
+
+        var download = await client.GetAsync($"/api/v1/knowledge/documents/{document.Id}/content");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(pdf, await download.Content.ReadAsByteArrayAsync());
+        Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("manual.pdf", download.Content.Headers.ContentDisposition?.FileNameStar ?? download.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.StartsWith("sandbox", download.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+
+        // Another user: both are 404, as the document itself is.
+        var other = await app.CreateUserClientAsync("other-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/knowledge/documents/{document.Id}/text")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/knowledge/documents/{document.Id}/content")).StatusCode);
     }
 }

@@ -3,6 +3,7 @@ using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Extraction;
 using Conclave.Knowledge.Retrieval;
 using Conclave.Knowledge.Tests.Fixtures;
+using Conclave.Testing;
 
 namespace Conclave.Knowledge.Tests.Chunking;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Tests.Fixtures;
+using Conclave.Testing;
 using Conclave.Testing.Host;
 using static Conclave.Knowledge.Tests.Fixtures.KnowledgeApp;
 

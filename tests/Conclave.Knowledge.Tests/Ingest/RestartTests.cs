@@ -1,6 +1,7 @@
 using System.Text;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Tests.Fixtures;
+using Conclave.Testing;
 using static Conclave.Knowledge.Tests.Fixtures.KnowledgeApp;
 
 namespace Conclave.Knowledge.Tests.Ingest;

@@ -100,6 +100,12 @@ public interface IAgentTools
 
 public sealed record AgentTool(string Name, string Description);
 
+/// <summary>The team a session runs with until the user picks one: the built-in Assistant.</summary>
+public static class DefaultTeam
+{
+    public static readonly Guid Id = new("00000000-0000-7000-8000-00000000a551");
+}
+
 /// <summary>A user's teams and the built-in templates. Another user's team is not found.</summary>
 public interface ITeams
 {

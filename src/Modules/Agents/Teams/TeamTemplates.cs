@@ -7,7 +7,7 @@ namespace Conclave.Agents.Teams;
 /// <summary>The built-in teams every user can pick or clone. Their ids are fixed; they have no owner.</summary>
 internal static class TeamTemplates
 {
-    public static readonly Guid AssistantId = new("00000000-0000-7000-8000-00000000a551");
+    public static readonly Guid AssistantId = DefaultTeam.Id;
     public static readonly Guid PlannerCoderCriticId = new("00000000-0000-7000-8000-0000000000c3");
     public static readonly Guid ResearcherId = new("00000000-0000-7000-8000-00000000e5ea");
 

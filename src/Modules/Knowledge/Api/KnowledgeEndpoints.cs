@@ -56,6 +56,13 @@ internal static class KnowledgeEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         knowledge.MapGet("/documents/{documentId:guid}", GetDocumentAsync).WithName("GetDocument")
             .WithSummary("A document's state: Queued, Extracting, Embedding (chunksEmbedded of chunksTotal), Ready or Failed (with the reason).");
+        knowledge.MapGet("/documents/{documentId:guid}/text", (Guid documentId, ClaimsPrincipal user, IKnowledgeDocuments documents, CancellationToken ct) =>
+                documents.ReadTextAsync(user.OwnerId(), documentId, ct))
+            .WithName("GetDocumentText")
+            .WithSummary("The text search holds for a document, in sections by page and heading: what a citation opens. Empty until it is ready.");
+        knowledge.MapGet("/documents/{documentId:guid}/content", DownloadAsync).WithName("DownloadDocument")
+            .WithSummary("The document as uploaded, always as an attachment (never rendered on this origin).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
         knowledge.MapDelete("/documents/{documentId:guid}", async (Guid documentId, ClaimsPrincipal user, IKnowledgeDocuments documents, CancellationToken ct) =>
             {
                 await documents.DeleteAsync(user.OwnerId(), documentId, ct);
@@ -91,6 +98,20 @@ internal static class KnowledgeEndpoints
 
     private static async Task<Ok<KnowledgeDocument>> GetDocumentAsync(Guid documentId, ClaimsPrincipal user, IKnowledgeDocuments documents, CancellationToken ct) =>
         TypedResults.Ok(await documents.FindAsync(user.OwnerId(), documentId, ct) ?? throw new KnowledgeNotFoundException("Document", documentId));
+
+    /// <summary>
+    /// A user's file is never active content on our origin: it is an opaque download, the browser may not
+    /// sniff it into HTML, and were it shown anyway, a sandboxing policy leaves it without script or origin.
+    /// </summary>
+    private static async Task<IResult> DownloadAsync(Guid documentId, HttpContext http, IKnowledgeDocuments documents, CancellationToken ct)
+    {
+        var content = await documents.ReadContentAsync(http.User.OwnerId(), documentId, ct);
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+        headers.CacheControl = "private, no-store";
+        return TypedResults.File(content.Bytes.ToArray(), "application/octet-stream", content.Document.Name);
+    }
 
     private static async Task<Ok<SessionKnowledge>> GetSessionCollectionAsync(
         Guid sessionId, ClaimsPrincipal user, IKnowledgeCollections collections, ISessions sessions, CancellationToken ct)

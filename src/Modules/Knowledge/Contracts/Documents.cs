@@ -63,7 +63,24 @@ public interface IKnowledgeDocuments
 
     /// <summary>Deletes the document; its chunks leave search in the same transaction.</summary>
     Task DeleteAsync(string ownerId, Guid documentId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The text search holds for the document, in reading order, in sections by page and heading (the
+    /// chunks' overlaps removed): what a citation opens. Empty until the document is ready.
+    /// </summary>
+    Task<DocumentText> ReadTextAsync(string ownerId, Guid documentId, CancellationToken cancellationToken);
+
+    /// <summary>The stored copy of the document's current version, as uploaded.</summary>
+    Task<DocumentContent> ReadContentAsync(string ownerId, Guid documentId, CancellationToken cancellationToken);
 }
+
+/// <summary>A run of the document's text on one page (PDF) under one heading path.</summary>
+public sealed record DocumentSection(int? Page, string? Heading, string Text);
+
+public sealed record DocumentText(KnowledgeDocument Document, IReadOnlyList<DocumentSection> Sections);
+
+/// <summary>The bytes as uploaded; never served as active content (the API sends them as an attachment).</summary>
+public sealed record DocumentContent(KnowledgeDocument Document, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>
 /// Published in-process (Wolverine) whenever a document changes state or progress, for the UI and

@@ -159,6 +159,70 @@ internal sealed class DocumentStore(
         await notifier.RemovedAsync(documentId, sessionId, name, version, CancellationToken.None);
     }
 
+    public async Task<DocumentText> ReadTextAsync(string ownerId, Guid documentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var document = (await DocumentRows.FindAsync(connection, documentId, ownerId, cancellationToken))?.Document
+            ?? throw new KnowledgeNotFoundException("Document", documentId);
+        await using var command = new NpgsqlCommand(
+            "SELECT page, heading, body, overlap FROM knowledge.chunks WHERE document_id = @id AND owner_id = @owner ORDER BY ordinal", connection);
+        command.Parameters.AddWithValue("id", documentId);
+        command.Parameters.AddWithValue("owner", ownerId);
+        var sections = new List<DocumentSection>();
+        var text = new System.Text.StringBuilder();
+        (int? Page, string? Heading)? open = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                int? page = reader.IsDBNull(0) ? null : reader.GetInt32(0);
+                var heading = reader.IsDBNull(1) ? null : reader.GetString(1);
+                var body = reader.GetString(2);
+                var overlap = Math.Clamp(reader.GetInt32(3), 0, body.Length);
+                if (open != (page, heading))
+                {
+                    Close();
+                    open = (page, heading);
+                    overlap = 0; // a new section starts with its own text, whatever its first chunk carried
+                }
+
+                var fresh = body[overlap..];
+                if (text.Length > 0 && fresh.Length > 0 && !char.IsWhiteSpace(fresh[0]) && !char.IsWhiteSpace(text[^1]))
+                {
+                    text.Append(' ');
+                }
+
+                text.Append(fresh);
+            }
+        }
+
+        Close();
+        return new DocumentText(document, sections);
+
+        void Close()
+        {
+            if (open is { } section && text.Length > 0)
+            {
+                sections.Add(new DocumentSection(section.Page, section.Heading, text.ToString().Trim()));
+            }
+
+            text.Clear();
+        }
+    }
+
+    public async Task<DocumentContent> ReadContentAsync(string ownerId, Guid documentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var document = (await DocumentRows.FindAsync(connection, documentId, ownerId, cancellationToken))?.Document
+            ?? throw new KnowledgeNotFoundException("Document", documentId);
+        await using var command = new NpgsqlCommand("SELECT content FROM knowledge.sources WHERE document_id = @id AND version = @version", connection);
+        command.Parameters.AddWithValue("id", documentId);
+        command.Parameters.AddWithValue("version", document.Version);
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] bytes
+            ? new DocumentContent(document, bytes)
+            : throw new KnowledgeNotFoundException("Document", documentId);
+    }
+
     private static string ValidName(string? name)
     {
         // A client's file name may carry a path: only its last segment names the document.

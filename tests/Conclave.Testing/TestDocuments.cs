@@ -9,7 +9,7 @@ using UglyToad.PdfPig.Fonts.Standard14Fonts;
 using UglyToad.PdfPig.Writer;
 using PageSize = UglyToad.PdfPig.Content.PageSize;
 
-namespace Conclave.Knowledge.Tests.Fixtures;
+namespace Conclave.Testing;
 
 /// <summary>Documents made in the tests: PDFs with PdfPig's builder, DOCX with the Open XML SDK, and broken ones by hand.</summary>
 public static class TestDocuments
