@@ -40,6 +40,10 @@ public static class AgentsModule
             .Bind(configuration.GetSection(ModelOutputOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<ApprovalOptions>()
+            .Bind(configuration.GetSection(ModelOutputOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddHttpClient(DefaultProviderProbe.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<ModelEgress>().CreateHandler());
         services.AddSingleton<DefaultProviderProbe>();

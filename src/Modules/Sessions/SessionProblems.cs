@@ -18,6 +18,12 @@ internal sealed class SessionProblems(IProblemDetailsService problems) : IExcept
                 Title = "Session not found",
                 Detail = e.Message,
             },
+            ApprovalNotFoundException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status404NotFound,
+                Title = "Approval not found",
+                Detail = e.Message,
+            },
             SessionValidationException e => new ValidationProblemDetails(
                 new Dictionary<string, string[]> { [e.Field] = [e.Message] })
             {

@@ -34,6 +34,7 @@ public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, 
 }
 
 /// <param name="Outcome">Null while the call runs.</param>
+/// <param name="Approval">Set when the call waited for the user's approval.</param>
 public sealed record ToolCallView(
     string CallId,
     string Name,
@@ -41,7 +42,19 @@ public sealed record ToolCallView(
     string? Output = null,
     ToolOutcome? Outcome = null,
     IReadOnlyList<string>? Images = null,
-    TimeSpan? Duration = null);
+    TimeSpan? Duration = null,
+    ApprovalView? Approval = null);
+
+public enum ApprovalState
+{
+    Pending,
+    Approved,
+    Denied,
+    TimedOut,
+}
+
+/// <summary>A call's approval as the log tells it: waiting (until <see cref="ExpiresAt"/>), or answered.</summary>
+public sealed record ApprovalView(Guid RunId, ApprovalState State, DateTimeOffset ExpiresAt, string? Reason = null, bool Always = false);
 
 public sealed record StreamingMessage(Guid RunId, Guid MessageId, string Agent, StringBuilder Text);
 

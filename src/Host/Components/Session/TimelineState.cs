@@ -27,7 +27,10 @@ public sealed partial class TimelineState
     /// <summary>The documents of the session's own knowledge, each as last heard of (state, progress, failure).</summary>
     public IEnumerable<KnowledgeDocumentChanged> Documents => _documents.Values;
 
-    public bool IsRunActive => RunStatus.IsGoing() || RunStatus == RunStatus.Paused;
+    public bool IsRunActive => RunStatus.IsGoing() || RunStatus is RunStatus.Paused or RunStatus.AwaitingApproval;
+
+    /// <summary>Calls waiting for the user's approval, oldest first.</summary>
+    public IEnumerable<TimelineEntry> PendingApprovals => _calls.Values.Where(c => c.Tool?.Approval?.State == ApprovalState.Pending);
 
     /// <summary>The run queued last: the one Stop, Pause and Resume apply to.</summary>
     public Guid? ActiveRunId { get; private set; }
@@ -181,6 +184,18 @@ public sealed partial class TimelineState
                 var tool = Add(e, EntryKind.Tool, call.Agent, "");
                 tool.Tool = new ToolCallView(call.CallId, call.Tool, PrettyJson(call.Arguments));
                 _calls[call.CallId] = tool;
+                break;
+            case ToolApprovalRequested asked when _calls.TryGetValue(asked.CallId, out var waiting):
+                waiting.Tool = waiting.Tool! with { Approval = new ApprovalView(asked.RunId, ApprovalState.Pending, asked.ExpiresAt) };
+                break;
+            case ToolApprovalGranted granted when _calls.TryGetValue(granted.CallId, out var approved) && approved.Tool!.Approval is { } was:
+                approved.Tool = approved.Tool with { Approval = was with { State = ApprovalState.Approved, Always = granted.AlwaysInSession } };
+                break;
+            case ToolApprovalDenied denied when _calls.TryGetValue(denied.CallId, out var refused) && refused.Tool!.Approval is { } before:
+                refused.Tool = refused.Tool with
+                {
+                    Approval = before with { State = denied.TimedOut ? ApprovalState.TimedOut : ApprovalState.Denied, Reason = denied.Reason },
+                };
                 break;
             case ToolCallCompleted done when _calls.TryGetValue(done.CallId, out var pending):
                 pending.Tool = pending.Tool! with { Output = done.Output, Outcome = done.Outcome, Images = done.Images, Duration = done.Duration };

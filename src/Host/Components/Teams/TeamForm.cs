@@ -78,6 +78,9 @@ internal sealed class AgentForm
     public string SystemPrompt { get; set; } = "";
     public HashSet<string> Tools { get; } = [];
 
+    /// <summary>Tools whose calls wait for the user's approval (only those in <see cref="Tools"/> count).</summary>
+    public HashSet<string> AskFirst { get; } = [];
+
     /// <summary>"" means the installation's default provider.</summary>
     public string ProviderId { get; set; } = "";
     public string? Model { get; set; }
@@ -97,6 +100,7 @@ internal sealed class AgentForm
             Color = agent.Color,
         };
         form.Tools.UnionWith(agent.Tools);
+        form.AskFirst.UnionWith(agent.AskFirst ?? []);
         return form;
     }
 
@@ -107,5 +111,6 @@ internal sealed class AgentForm
         tools.Where(Tools.Contains).ToList(),
         Guid.TryParse(ProviderId, out var id) ? id : null,
         string.IsNullOrWhiteSpace(Model) ? null : Model,
-        Color);
+        Color,
+        tools.Where(t => Tools.Contains(t) && AskFirst.Contains(t)).ToList() is { Count: > 0 } ask ? ask : null);
 }

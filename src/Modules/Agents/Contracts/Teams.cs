@@ -36,6 +36,7 @@ public sealed record TeamDefinition
 /// <param name="ProviderId">A provider of the team's owner; null means the installation's default provider.</param>
 /// <param name="Model">The model name at the provider; null means the provider's default model.</param>
 /// <param name="Color">A CSS hex colour (#rrggbb) for the agent's messages.</param>
+/// <param name="AskFirst">Tools of <paramref name="Tools"/> whose calls wait for the user's approval (policy <see cref="ToolPolicy.Ask"/>).</param>
 public sealed record AgentDefinition(
     string Name,
     string Role,
@@ -43,7 +44,28 @@ public sealed record AgentDefinition(
     IReadOnlyList<string> Tools,
     Guid? ProviderId = null,
     string? Model = null,
-    string Color = "#4f46e5");
+    string Color = "#4f46e5",
+    IReadOnlyList<string>? AskFirst = null)
+{
+    /// <summary>What happens when this agent calls <paramref name="tool"/>.</summary>
+    public ToolPolicy PolicyOf(string tool) =>
+        !Tools.Contains(tool) ? ToolPolicy.Deny
+        : AskFirst?.Contains(tool) == true ? ToolPolicy.Ask
+        : ToolPolicy.Auto;
+}
+
+/// <summary>An agent's policy for one tool.</summary>
+public enum ToolPolicy
+{
+    /// <summary>Calls run at once.</summary>
+    Auto,
+
+    /// <summary>Each call waits for the run's owner to approve it (or to allow the tool for the rest of the session).</summary>
+    Ask,
+
+    /// <summary>The tool is not offered; a call of it gets the corrective answer for an unknown tool.</summary>
+    Deny,
+}
 
 public enum SpeakerSelection
 {

@@ -48,7 +48,12 @@ internal sealed class RunLoop(
 
             if (state.PendingCalls.Count > 0)
             {
-                await calls.ExecuteAsync(run, state.PendingCalls[0], cancellationToken);
+                if (!await calls.ExecuteAsync(run, state.PendingCalls[0], cancellationToken))
+                {
+                    // Waits for the user's approval: nobody executes the run until it is answered.
+                    return;
+                }
+
                 continue;
             }
 

@@ -63,6 +63,15 @@ internal sealed class RunState(Guid runId)
     /// <summary>The number the next passage given gets: numbers go on across searches and runs, unique in the session.</summary>
     public int NextPassageNumber => _passages.Count == 0 ? 1 : _passages.Keys.Max() + 1;
 
+    /// <summary>The user's answer to the approval of a call of this run, if any: granted, or denied with why.</summary>
+    public ApprovalOutcome? ApprovalOf(string callId) => _approvals.GetValueOrDefault(callId);
+
+    /// <summary>Whether this run already asked for the approval of the call.</summary>
+    public bool ApprovalAsked(string callId) => _asked.Contains(callId);
+
+    /// <summary>Tools the user allowed for the rest of the session ("always allow"), in any run of it.</summary>
+    public bool AlwaysAllowed(string tool) => _alwaysAllowed.Contains(tool);
+
     /// <summary>Calls answered with a correction (unknown tool, bad arguments) in this run.</summary>
     public int Rejections { get; private set; }
 
@@ -76,6 +85,9 @@ internal sealed class RunState(Guid runId)
     private readonly Dictionary<string, int> _calls = [];
     private readonly Dictionary<string, int> _messages = [];
     private readonly Dictionary<int, Citation> _passages = [];
+    private readonly Dictionary<string, ApprovalOutcome> _approvals = [];
+    private readonly HashSet<string> _asked = [];
+    private readonly HashSet<string> _alwaysAllowed = [];
     private TimeSpan _activeBefore;
     private DateTimeOffset? _segmentStart;
     private Guid? _sessionTeam;
@@ -104,6 +116,11 @@ internal sealed class RunState(Guid runId)
             {
                 _passages[passage.Number] = passage;
             }
+        }
+
+        if (e.Data is ToolApprovalGranted { AlwaysInSession: true } always)
+        {
+            _alwaysAllowed.Add(always.Tool);
         }
 
         if (e.Data is not IRunEvent run || run.RunId != RunId)
@@ -159,6 +176,15 @@ internal sealed class RunState(Guid runId)
                 LastAnswer = null;
                 Count(_calls, CallKey(call.Tool, call.Arguments));
                 break;
+            case ToolApprovalRequested asked:
+                _asked.Add(asked.CallId);
+                break;
+            case ToolApprovalGranted granted:
+                _approvals[granted.CallId] = new ApprovalOutcome(true, null, false);
+                break;
+            case ToolApprovalDenied denied:
+                _approvals[denied.CallId] = new ApprovalOutcome(false, denied.Reason, denied.TimedOut);
+                break;
             case ToolCallCompleted done:
                 _pending.RemoveAll(p => p.CallId == done.CallId);
                 if (done.Outcome == ToolOutcome.Rejected)
@@ -197,3 +223,6 @@ internal sealed class RunState(Guid runId)
         }
     }
 }
+
+/// <summary>How the user answered an approval: granted, or denied (with the reason, or because it timed out).</summary>
+internal sealed record ApprovalOutcome(bool Granted, string? Reason, bool TimedOut);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Conclave.Agents.Contracts;
 using Conclave.Agents.Telemetry;
 using Conclave.Agents.Tools;
 using Conclave.Sessions.Contracts;
@@ -11,11 +12,42 @@ namespace Conclave.Agents.Runs;
 /// The step of a tool call: the call is checked (the tool exists, the arguments fit) and executed, or
 /// answered with a correction naming the real tools; either way its result is one appended step.
 /// </summary>
-internal sealed class ToolCallStep(ToolRegistry tools, TimeProvider clock, AgentMetrics metrics, IOptions<ModelOutputOptions> output, ILogger<ToolCallStep> logger)
+internal sealed class ToolCallStep(
+    ToolRegistry tools,
+    TimeProvider clock,
+    AgentMetrics metrics,
+    IOptions<ModelOutputOptions> output,
+    IOptions<ApprovalOptions> approvals,
+    ILogger<ToolCallStep> logger)
 {
-    public async Task ExecuteAsync(Run run, ToolCallRequested call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers the call, or, for a tool the agent must ask before, appends the request for approval
+    /// and returns false: the run then waits, and goes on with the user's answer.
+    /// </summary>
+    public async Task<bool> ExecuteAsync(Run run, ToolCallRequested call, CancellationToken cancellationToken)
     {
         var agent = run.Team.Agents.FirstOrDefault(a => a.Name == call.Agent);
+        var approval = run.State.ApprovalOf(call.CallId);
+        if (approval is null && agent?.PolicyOf(call.Tool) == ToolPolicy.Ask && !call.ArgumentsCut && !run.State.AlwaysAllowed(call.Tool))
+        {
+            if (!run.State.ApprovalAsked(call.CallId))
+            {
+                var now = clock.GetUtcNow();
+                await run.AppendAsync(
+                    [new ToolApprovalRequested(run.RunId, call.CallId, call.Agent, call.Tool, call.Arguments, now, now + approvals.Value.ApprovalTimeout)],
+                    cancellationToken);
+                logger.LogInformation("Run {RunId}: {Agent}'s call of {Tool} waits for approval", run.RunId, call.Agent, call.Tool);
+            }
+
+            return false;
+        }
+
+        if (approval is { Granted: false } denied)
+        {
+            await CompleteDeniedAsync(run, call, denied, cancellationToken);
+            return true;
+        }
+
         var toolbox = agent is null ? new AgentToolbox([]) : run.ToolboxOf(agent, tools);
         // A label only for tools that exist: the names a model invents are unbounded.
         var tool = toolbox.Functions.Any(f => f.Name == call.Tool) ? call.Tool : "unknown";
@@ -53,5 +85,20 @@ internal sealed class ToolCallStep(ToolRegistry tools, TimeProvider clock, Agent
             metrics.LoopBreakerTripped("call");
             throw new RunFailure(circling, RunFailure.LoopBreaker);
         }
+
+        return true;
+    }
+
+    /// <summary>The agent learns the call did not run, and why, and goes on without it.</summary>
+    private async Task CompleteDeniedAsync(Run run, ToolCallRequested call, ApprovalOutcome denied, CancellationToken cancellationToken)
+    {
+        var why = denied.TimedOut
+            ? "nobody approved it in time"
+            : denied.Reason is { } reason ? $"the user denied it: \"{reason}\"" : "the user denied it";
+        var text = $"The call of {call.Tool} did not run: {why}. Do not call it again with the same arguments; go on without it, or ask the user.";
+        await run.AppendAsync(
+            [new ToolCallCompleted(run.RunId, call.CallId, call.Agent, call.Tool, text, ToolOutcome.Denied, [], TimeSpan.Zero, clock.GetUtcNow())],
+            cancellationToken);
+        metrics.ToolCalled(call.Tool, ToolOutcome.Denied);
     }
 }

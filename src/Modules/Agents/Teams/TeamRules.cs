@@ -90,7 +90,14 @@ internal static partial class TeamRules
                 Fail($"{field}.color", $"{agentName}'s colour must be a hex colour like #4f46e5.");
             }
 
-            cleaned.Add(new AgentDefinition(agentName, role, prompt, tools, agent.ProviderId, model, colour.ToLowerInvariant()));
+            var askFirst = (agent.AskFirst ?? []).Distinct(StringComparer.Ordinal).ToList();
+            if (askFirst.FirstOrDefault(t => !tools.Contains(t)) is { } notGiven)
+            {
+                Fail($"{field}.askFirst",
+                    $"{agentName} asks before \"{Shorten(notGiven)}\", a tool it does not have; give it the tool, or leave it out of askFirst.");
+            }
+
+            cleaned.Add(new AgentDefinition(agentName, role, prompt, tools, agent.ProviderId, model, colour.ToLowerInvariant(), askFirst.Count == 0 ? null : askFirst));
         }
 
         return cleaned;

@@ -22,6 +22,15 @@ public interface IRunControl
     /// also after a restart. Throws <see cref="RunStateException"/> when the run is not paused.
     /// </summary>
     Task ResumeAsync(string ownerId, Guid sessionId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Answers a tool call waiting for approval: <see cref="ToolApprovalGranted"/> runs it,
+    /// <see cref="ToolApprovalDenied"/> tells the agent it was denied; either way the run goes on, on
+    /// whichever node takes it. Throws <see cref="SessionNotFoundException"/> for another owner's session
+    /// or a run or call it does not hold, <see cref="RunAlreadyEndedException"/> for a finished run, and
+    /// <see cref="RunStateException"/> for a call already answered.
+    /// </summary>
+    Task AnswerApprovalAsync(string ownerId, Guid sessionId, Guid runId, string callId, ApprovalAnswer answer, CancellationToken cancellationToken);
 }
 
 /// <summary>The reasons a run ended that more than one module states.</summary>

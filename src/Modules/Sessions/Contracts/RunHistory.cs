@@ -9,7 +9,10 @@ public static class RunHistory
 {
     /// <summary>The events that move a run's status; <see cref="IRunEnded"/> events move it too.</summary>
     public static IReadOnlyList<Type> LifecycleEvents { get; } =
-        [typeof(RunQueued), typeof(RunStarted), typeof(RunRequeued), typeof(RunPauseRequested), typeof(RunPaused), typeof(RunResumed)];
+        [
+            typeof(RunQueued), typeof(RunStarted), typeof(RunRequeued), typeof(RunPauseRequested), typeof(RunPaused), typeof(RunResumed),
+            typeof(ToolApprovalRequested), typeof(ToolApprovalGranted), typeof(ToolApprovalDenied),
+        ];
 
     /// <summary>Where the run stands according to the log (<see cref="RunStatus.None"/> for a run the log does not hold).</summary>
     public static RunStatus StatusOf(IEnumerable<SessionEvent> history, Guid runId)
@@ -37,6 +40,9 @@ public static class RunHistory
         RunPauseRequested => status is RunStatus.Queued or RunStatus.Running ? RunStatus.Pausing : status,
         RunPaused => RunStatus.Paused,
         RunResumed => RunStatus.Queued,
+        // The run stops at the call and gives its lease up; an answer queues it again.
+        ToolApprovalRequested => RunStatus.AwaitingApproval,
+        ToolApprovalGranted or ToolApprovalDenied => status == RunStatus.AwaitingApproval ? RunStatus.Queued : status,
         _ => status,
     };
 

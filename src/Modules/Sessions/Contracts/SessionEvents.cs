@@ -87,6 +87,9 @@ public enum ToolOutcome
 
     /// <summary>The call named a tool that does not exist or had arguments that do not parse: the output corrects the agent.</summary>
     Rejected,
+
+    /// <summary>The user denied the call (or let its approval time out): it did not run, and the output says why.</summary>
+    Denied,
 }
 
 public sealed record RunCompleted(Guid RunId, DateTimeOffset At, string? Reason = null) : IRunEnded

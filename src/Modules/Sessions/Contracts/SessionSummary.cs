@@ -47,6 +47,9 @@ public enum RunStatus
     /// <summary>A pause was asked for; the run pauses at its next step boundary.</summary>
     Pausing,
     Paused,
+
+    /// <summary>A tool call waits for the user's approval; nobody executes the run until it is answered.</summary>
+    AwaitingApproval,
     Completed,
     Failed,
     Cancelled,

@@ -50,6 +50,15 @@ internal sealed partial class SessionSummaryProjection : EventProjection
     public void Project(IEvent<RunResumed> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Queued).Set(s => s.UpdatedAt, e.Data.At);
 
+    public void Project(IEvent<ToolApprovalRequested> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.AwaitingApproval).Set(s => s.UpdatedAt, e.Data.At);
+
+    public void Project(IEvent<ToolApprovalGranted> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Queued);
+
+    public void Project(IEvent<ToolApprovalDenied> e, IDocumentOperations ops) =>
+        ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Queued);
+
     public void Project(IEvent<RunStarted> e, IDocumentOperations ops) =>
         ops.Patch<SessionSummary>(e.StreamId).Set(s => s.LastRunStatus, RunStatus.Running);
 

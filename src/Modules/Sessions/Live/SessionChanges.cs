@@ -55,7 +55,8 @@ internal sealed class SessionChanges(IDocumentStore store, ILogger<SessionChange
 
     /// <summary>What a session list shows: its title, that it exists, its message count, its last run's state.</summary>
     private static bool Listed(object data) => data is SessionStarted or SessionRenamed or SessionDeleted
-        or UserMessagePosted or AgentMessageCompleted or RunQueued or RunStarted or RunPaused or RunResumed or IRunEnded;
+        or UserMessagePosted or AgentMessageCompleted or RunQueued or RunStarted or RunPaused or RunResumed or IRunEnded
+        or ToolApprovalRequested or ToolApprovalGranted or ToolApprovalDenied;
 
     private async Task ResolveThenNotifyAsync(Guid sessionId)
     {

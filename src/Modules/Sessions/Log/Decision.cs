@@ -11,4 +11,10 @@ internal sealed record Decision(IReadOnlyList<object> Events, IReadOnlyList<obje
 
     /// <summary>Also sends <paramref name="messages"/> (durably, when their queue is durable) if the events commit.</summary>
     public Decision Send(params IReadOnlyList<object> messages) => this with { Messages = [.. Messages, .. messages] };
+
+    /// <summary>Also sends <paramref name="message"/> at <paramref name="at"/> (durably, kept across restarts) if the events commit.</summary>
+    public Decision SendAt(object message, DateTimeOffset at) => Send(new Scheduled(message, at));
 }
+
+/// <summary>A message that leaves with a decision but is delivered later.</summary>
+internal sealed record Scheduled(object Message, DateTimeOffset At);

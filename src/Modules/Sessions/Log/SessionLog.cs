@@ -131,7 +131,14 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
 
     public async Task<long> AppendToRunAsync(Guid sessionId, Guid runId, IReadOnlyList<object> events, CancellationToken cancellationToken)
     {
-        var committed = await stream.AppendAsync(sessionId, Decision.Append(events), cancellationToken, whileRunActive: runId);
+        var decision = Decision.Append(events);
+        // An approval asked for is denied when it expires unanswered: the reminder commits with the request.
+        foreach (var asked in events.OfType<ToolApprovalRequested>())
+        {
+            decision = decision.SendAt(new ApprovalExpired(sessionId, runId, asked.CallId), asked.ExpiresAt);
+        }
+
+        var committed = await stream.AppendAsync(sessionId, decision, cancellationToken, whileRunActive: runId);
         return committed.Count == 0 ? 0 : committed[^1].Version;
     }
 

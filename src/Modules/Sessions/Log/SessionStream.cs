@@ -6,6 +6,7 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Wolverine;
 using Wolverine.Marten;
 
 namespace Conclave.Sessions.Log;
@@ -120,7 +121,14 @@ internal sealed class SessionStream(
         outbox.Enroll(session);
         foreach (var message in messages)
         {
-            await outbox.SendAsync(message);
+            if (message is Scheduled later)
+            {
+                await outbox.SendAsync(later.Message, new DeliveryOptions { ScheduledTime = later.At });
+            }
+            else
+            {
+                await outbox.SendAsync(message);
+            }
         }
     }
 

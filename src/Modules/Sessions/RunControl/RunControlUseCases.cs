@@ -35,4 +35,13 @@ internal sealed class RunControlUseCases(OwnedSessions sessions, SessionLog log,
         var decision = new ResumeRun(ownerId, sessionId, runId).Decide(status, clock.GetUtcNow());
         await stream.AppendAsync(sessionId, decision, cancellationToken, whileRunActive: runId);
     }
+
+    public async Task AnswerApprovalAsync(
+        string ownerId, Guid sessionId, Guid runId, string callId, ApprovalAnswer answer, CancellationToken cancellationToken)
+    {
+        await ControlledRun.StatusAsync(sessions, log, ownerId, sessionId, runId, cancellationToken);
+        var lifecycle = await log.ReadRunLifecycleAsync(sessionId, runId, cancellationToken);
+        var decision = new AnswerApproval(ownerId, sessionId, runId, callId).Decide(lifecycle, answer, clock.GetUtcNow());
+        await stream.AppendAsync(sessionId, decision, cancellationToken, whileRunActive: runId);
+    }
 }

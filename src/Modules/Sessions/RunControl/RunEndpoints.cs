@@ -22,6 +22,18 @@ internal static class RunEndpoints
         sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/resume", ResumeAsync).WithName("ResumeRun")
             .WithSummary("Resume a paused run from its last persisted step, also after a restart.")
             .ProducesProblem(StatusCodes.Status409Conflict);
+        sessions.MapPost("/{sessionId:guid}/runs/{runId:guid}/approvals/{callId}", AnswerApprovalAsync).WithName("AnswerApproval")
+            .WithSummary("Approve or deny a tool call that waits for approval (ToolApprovalRequested); the run goes on. 409: already answered, or the run ended.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<Accepted> AnswerApprovalAsync(
+        Guid sessionId, Guid runId, string callId, ApprovalAnswer answer, ClaimsPrincipal user, IRunControl runs, CancellationToken ct)
+    {
+        await runs.AnswerApprovalAsync(user.OwnerId(), sessionId, runId, callId, answer, ct);
+        return TypedResults.Accepted($"/api/v1/sessions/{sessionId}/events");
     }
 
     private static async Task<Ok<IReadOnlyList<RunSummary>>> ListAsync(Guid sessionId, ClaimsPrincipal user, ISessions sessions, CancellationToken ct) =>

@@ -26,6 +26,15 @@ internal sealed partial class RunSummaryProjection : EventProjection
     public void Project(IEvent<RunResumed> e, IDocumentOperations ops) =>
         ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued).Set(r => r.Active, true);
 
+    public void Project(IEvent<ToolApprovalRequested> e, IDocumentOperations ops) =>
+        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.AwaitingApproval).Set(r => r.Active, false);
+
+    public void Project(IEvent<ToolApprovalGranted> e, IDocumentOperations ops) =>
+        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued).Set(r => r.Active, true);
+
+    public void Project(IEvent<ToolApprovalDenied> e, IDocumentOperations ops) =>
+        ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued).Set(r => r.Active, true);
+
     public void Project(IEvent<RunRequeued> e, IDocumentOperations ops) =>
         ops.Patch<RunSummary>(e.Data.RunId).Set(r => r.Status, RunStatus.Queued);
 
