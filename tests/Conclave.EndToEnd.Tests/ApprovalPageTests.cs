@@ -36,7 +36,8 @@ public sealed class ApprovalPageTests(BrowserApp app) : IClassFixture<BrowserApp
         await Assertions.Expect(approval).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId("run-state")).ToHaveAttributeAsync("data-status", nameof(RunStatus.AwaitingApproval));
         await Assertions.Expect(approval).ToContainTextAsync("Clerk wants to run list_files");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("approval.png"), FullPage = true });
+        await approval.ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.DocsImage("approval.png") });
         await approval.GetByTestId("approve").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
 

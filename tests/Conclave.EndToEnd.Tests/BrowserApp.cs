@@ -87,6 +87,20 @@ public sealed class BrowserApp() : ConclaveApp(kestrel: true)
         return Path.Combine(dir, name);
     }
 
+    /// <summary>docs/images/ of this checkout, found from the running binary: where the README's pictures are made.</summary>
+    public static string DocsImage(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln")))
+            {
+                return Path.Combine(dir.FullName, "docs", "images", name);
+            }
+        }
+
+        throw new InvalidOperationException($"No Monolith.sln above {AppContext.BaseDirectory}.");
+    }
+
     public override async Task DisposeAsync()
     {
         if (Browser is not null)

@@ -65,7 +65,8 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(chip).ToHaveAttributeAsync("aria-expanded", "true");
         var passage = page.GetByTestId("citation-passage");
         await Assertions.Expect(passage).ToContainTextAsync("twenty-four months from the date of delivery");
-        await page.GetByTestId("session").ScreenshotAsync(new LocatorScreenshotOptions { Path = BrowserApp.ScreenshotPath("knowledge-citation.png") });
+        await passage.ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.DocsImage("knowledge-citation.png") });
 
         // The document opens beside the conversation, scrolled to the passage on its page.
         var viewer = await page.Context.RunAndWaitForPageAsync(() => passage.GetByTestId("citation-open").ClickAsync());

@@ -31,21 +31,7 @@ public sealed class ScreenshotTests(BrowserApp app) : IClassFixture<BrowserApp>
             await page.GotoAsync($"/sessions/{session.Id}");
             await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
             await Assertions.Expect(page.Locator("[data-testid=entry].entry-agent")).ToHaveCountAsync(1);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = DocsImage(name) });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.DocsImage(name) });
         }
-    }
-
-    /// <summary>docs/images/ of this checkout, found from the running binary.</summary>
-    private static string DocsImage(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln")))
-            {
-                return Path.Combine(dir.FullName, "docs", "images", name);
-            }
-        }
-
-        throw new InvalidOperationException($"No Monolith.sln above {AppContext.BaseDirectory}.");
     }
 }
