@@ -32,8 +32,9 @@ public sealed class StoredEventsTests
             "ToolCallCompleted", "RunPauseRequested", "RunPaused", "RunResumed", "RunRequeued",
         ];
         string[] knowledge = ["MessageCited", "KnowledgeDocumentChanged"];
+        string[] approvals = ["ToolApprovalRequested", "ToolApprovalGranted", "ToolApprovalDenied"];
 
-        Assert.Equal(before.Concat(knowledge).Order(), SessionEventTypes.ByName.Keys.Order());
+        Assert.Equal(before.Concat(knowledge).Concat(approvals).Order(), SessionEventTypes.ByName.Keys.Order());
         Assert.All(SessionEventTypes.ByName, t => Assert.Equal(typeof(SessionStarted).Namespace, t.Value.Namespace));
         Assert.Equal(["RunCancelled", "RunCompleted", "RunFailed"], SessionEventTypes.RunEnded);
     }
@@ -68,6 +69,11 @@ public sealed class StoredEventsTests
         Assert.Equal("Returns › Refunds", cited.Citations[1].Heading);
         var document = Single<KnowledgeDocumentChanged>(events);
         Assert.Equal((KnowledgeDocumentState.Embedding, 4, 8, null), (document.State, document.ChunksEmbedded, document.ChunksTotal, document.Failure));
+        var asked = Single<ToolApprovalRequested>(events);
+        Assert.Equal(("call_7", "write_file", "{\"path\": \"a.txt\"}"), (asked.CallId, asked.Tool, asked.Arguments));
+        Assert.Equal(TimeSpan.FromHours(1), asked.ExpiresAt - asked.At);
+        Assert.True(Single<ToolApprovalGranted>(events).AlwaysInSession);
+        Assert.Equal(("Nobody answered in time.", true), (Single<ToolApprovalDenied>(events).Reason, Single<ToolApprovalDenied>(events).TimedOut));
     }
 
     [Fact]
