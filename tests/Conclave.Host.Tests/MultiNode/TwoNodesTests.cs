@@ -10,7 +10,7 @@ namespace Conclave.Host.Tests.MultiNode;
 /// Two Hosts on one database (ADR 0015): node A is a separate process (so it can be killed or stopped),
 /// node B the fixture's in-process Host. Runs are posted on A, so they execute there; B's clients watch.
 /// </summary>
-public sealed class TwoNodesTests(ConclaveApp nodeB) : IClassFixture<ConclaveApp>
+public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 

@@ -75,6 +75,13 @@ internal sealed class RunReaper(
             return false; // renewed or handed on meanwhile
         }
 
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Checked after the load: a lease this node's drain left stale was written after stopping began,
+            // so a sweep already under way cannot queue that run to this node's own, closing queue.
+            return false;
+        }
+
         var history = await log.ReadRunLifecycleAsync(lease.SessionId, lease.Id, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
         if (!status.IsGoing())
