@@ -19,7 +19,11 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
     {
         await using var nodeA = await HostProcess.StartAsync(nodeB);
         using var apiA = await nodeA.SignInAsync();
+        var listed = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sidebar = nodeB.Service<ISessionChanges>().Subscribe(ConclaveApp.DefaultUserId, id => listed.TrySetResult(id));
         var session = await CreateSessionAsync(apiA);
+        // The owner's session list on B hears of a session made on A.
+        Assert.Equal(session.Id, await listed.Task.WaitAsync(Deadline));
         await using var watch = LiveWatch.Start(nodeB.Client, session.Id);
         await watch.UntilTypeAsync(nameof(SessionStarted), Deadline);
 
