@@ -44,9 +44,6 @@ internal sealed class CommitListener(
     private volatile bool _listening;
     private volatile bool _everListened;
 
-    /// <summary>How many times the listener has (re)connected: a test's observable.</summary>
-    internal int Connections { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var relay = RelayAsync(stoppingToken);
@@ -78,7 +75,6 @@ internal sealed class CommitListener(
 
                 _listening = true;
                 _everListened = true;
-                Connections++;
                 backoff = options.Value.ListenerBackoff;
                 logger.LogInformation("Node {Node} listens for other nodes' commits on channel {Channel}", node.Origin, node.Channel);
                 _ = RecheckWatchedAsync(stoppingToken);
