@@ -14,8 +14,10 @@ namespace Conclave.Bench.Spine;
 /// </summary>
 internal static class CrossNodeBench
 {
-    public static async Task<Figure> RunAsync(SpineApp nodeA, ConclaveApp nodeB, int subscribers, int warmup, int appends, TimeSpan pause)
+    public static async Task<IReadOnlyList<Figure>> RunAsync(SpineApp nodeA, ConclaveApp nodeB, int subscribers, int warmup, int appends, TimeSpan pause)
     {
+        await using var anchor = await BareNotify.CreateAsync(nodeA.ConnectionString);
+        var bare = new List<double>();
         var session = await nodeA.CreateSessionAsync("cross-node");
         var log = nodeA.Service<ISessionLog>();
         var baseVersion = await log.AppendAsync(session.Id, [new SessionRenamed("cross-node base", DateTimeOffset.UtcNow)], CancellationToken.None);
@@ -75,7 +77,18 @@ internal static class CrossNodeBench
             await delivered.WaitAsync(failed.Task, $"every subscriber on node B read event {n + 1}");
             if (pause > TimeSpan.Zero)
             {
-                await Task.Delay(pause);
+                var paused = Stopwatch.GetTimestamp();
+                var roundTrip = await anchor.RoundTripAsync(n);
+                if (n >= warmup)
+                {
+                    bare.Add(roundTrip);
+                }
+
+                var rest = pause - Stopwatch.GetElapsedTime(paused);
+                if (rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest);
+                }
             }
         }
 
@@ -88,6 +101,10 @@ internal static class CrossNodeBench
         var samples = Enumerable.Range(warmup, appends)
             .SelectMany(n => Enumerable.Range(0, subscribers).Select(s => Stopwatch.GetElapsedTime(sentAt[n], readAt[s][n]).TotalMilliseconds))
             .ToList();
-        return Figure.Of($"append on node A -> SSE client on node B, {subscribers} subscribers", samples, "ms", Target.Latency(null, 50));
+        return
+        [
+            Figure.Of($"append on node A -> SSE client on node B, {subscribers} subscribers", samples, "ms", Target.Latency(null, 50)),
+            Figure.Of("  a bare NOTIFY -> LISTEN round trip, in the pauses between those", bare, "ms", Target.None),
+        ];
     }
 }

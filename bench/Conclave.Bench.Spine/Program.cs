@@ -41,7 +41,10 @@ try
     await nodeB.InitializeAsync();
     try
     {
-        table.Add(await CrossNodeBench.RunAsync(app, nodeB, subscribers, warmup, appends, pause: TimeSpan.FromMilliseconds(10)));
+        foreach (var figure in await CrossNodeBench.RunAsync(app, nodeB, subscribers, warmup, appends, pause: TimeSpan.FromMilliseconds(10)))
+        {
+            table.Add(figure);
+        }
     }
     finally
     {
