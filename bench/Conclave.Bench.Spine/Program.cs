@@ -1,10 +1,11 @@
 // Prints the spine's figures over real HTTP (Kestrel on loopback) against a real PostgreSQL: append to
 // delivery to 100 SSE subscribers signed in as the session's owner, and where that time goes; replay;
-// token relay; time to first token.
+// token relay; time to first token; cross-node delivery (append on node A, SSE subscribers on node B).
 // Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Spine [-- --smoke]
 //   --smoke  tiny n, no thresholds (test.sh runs every bench this way)
 using Conclave.Bench.Common;
 using Conclave.Bench.Spine;
+using Conclave.Testing.Host;
 
 var smoke = args.Contains("--smoke");
 var subscribers = smoke ? 5 : 100;
@@ -34,6 +35,22 @@ try
 
     table.Add(await TokenRelayBench.RunAsync(app, chunks: smoke ? 20 : 300));
     table.Add(await TimeToFirstTokenBench.RunAsync(app, posts: smoke ? 5 : 60));
+
+    // A second node on the same database: A's commits reach it through LISTEN/NOTIFY (ADR 0015).
+    var nodeB = ConclaveApp.SecondNodeOf(app);
+    await nodeB.InitializeAsync();
+    try
+    {
+        foreach (var figure in await CrossNodeBench.RunAsync(app, nodeB, subscribers, warmup, appends, pause: TimeSpan.FromMilliseconds(10)))
+        {
+            table.Add(figure);
+        }
+    }
+    finally
+    {
+        await nodeB.DisposeAsync();
+    }
+
     table.Note("The indented rows under a headline split it at timestamps taken in the Host: a Marten listener at commit, a timed");
     table.Note("ISessionFeed around the real one (its items reach the SSE writer). The subscribers' HTTP clients run in this process too.");
     return table.ExitCode;

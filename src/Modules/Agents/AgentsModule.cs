@@ -54,6 +54,7 @@ public static class AgentsModule
         services.AddSingleton<ITeams, TeamStore>();
         services.AddTeamsAndProviders();
         services.AddSingleton<ActiveRuns>();
+        services.AddHostedService<RunDrain>();
         services.AddSingleton<ToolRegistry>();
         services.AddSingleton<IAgentTools>(sp => sp.GetRequiredService<ToolRegistry>());
         services.AddOptions<AgentTelemetryOptions>().Configure(o => AgentTelemetryOptions.Bind(o, configuration));

@@ -15,6 +15,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Conclave.Sessions;
 
@@ -28,6 +30,10 @@ public static class SessionsModule
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SessionMetrics>();
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ThisNode>();
+        // A stopping node gets the drain timeout to hand its runs on and let its live clients go.
+        services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>((host, node) => host.ShutdownTimeout = node.Value.DrainTimeout);
         services.AddSingleton<LiveHub>();
         services.AddSingleton<ITokenStream>(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<SessionChanges>();
@@ -36,6 +42,9 @@ public static class SessionsModule
         services.AddSingleton<SessionLog>();
         services.AddSingleton<ISessionLog>(sp => sp.GetRequiredService<SessionLog>());
         services.AddSingleton<ISessionFeed, SessionFeed>();
+        services.AddSingleton<CommitListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommitListener>());
+        services.AddHealthChecks().AddCheck<CommitListener>("live-feed", tags: ["ready"]);
         services.AddSingleton<OwnedSessions>();
         services.AddSingleton<ISessions, SessionUseCases>();
         services.AddScoped<IRunControl, RunControlUseCases>();

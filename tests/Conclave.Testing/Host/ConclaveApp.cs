@@ -22,6 +22,7 @@ namespace Conclave.Testing.Host;
 public class ConclaveApp : IAsyncLifetime
 {
     private readonly bool _kestrel;
+    private ConclaveApp? _joins;
 
     public ConclaveApp()
         : this(kestrel: false)
@@ -33,6 +34,14 @@ public class ConclaveApp : IAsyncLifetime
 
     /// <summary>A Host served on a real loopback port (xunit fixtures may have one public constructor only).</summary>
     public static ConclaveApp OnKestrel() => new(kestrel: true);
+
+    /// <summary>
+    /// Another node of <paramref name="first"/>'s installation (ADR 0015), in this process: its database,
+    /// provider, accounts and workspace root, its own sandbox node id. Initialise it after the first;
+    /// disposing it leaves what it shares to the first.
+    /// </summary>
+    public static ConclaveApp SecondNodeOf(ConclaveApp first, bool kestrel = true) =>
+        new(kestrel) { _joins = first, WorkspaceRoot = first.WorkspaceRoot };
 
     /// <summary>Where the Host listens when served on Kestrel.</summary>
     public Uri BaseAddress { get; private set; } = new("http://localhost/");
@@ -46,7 +55,7 @@ public class ConclaveApp : IAsyncLifetime
     public string SandboxNodeId { get; } = "tests-host-" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The folder holding one workspace folder per session, removed when the fixture is disposed.</summary>
-    public string WorkspaceRoot { get; } = Path.Combine(Path.GetTempPath(), "conclave-host-tests", Guid.NewGuid().ToString("N"));
+    public string WorkspaceRoot { get; private init; } = Path.Combine(Path.GetTempPath(), "conclave-host-tests", Guid.NewGuid().ToString("N"));
 
     private readonly PostgresFixture _postgres = new();
     private WebApplicationFactory<Program>? _factory;
@@ -66,6 +75,15 @@ public class ConclaveApp : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        if (_joins is { } first)
+        {
+            ConnectionString = first.ConnectionString;
+            Provider = first.Provider;
+            StartHost();
+            Client = await CreateUserClientAsync(DefaultUserName);
+            return;
+        }
+
         await _postgres.InitializeAsync();
         ConnectionString = await _postgres.CreateDatabaseAsync("host");
         Provider = await ScriptedOpenAiServer.StartAsync();
@@ -342,6 +360,11 @@ public class ConclaveApp : IAsyncLifetime
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
+        }
+
+        if (_joins is not null)
+        {
+            return; // the first node owns the database, the provider and the workspaces
         }
 
         if (Provider is not null)

@@ -6,11 +6,34 @@ namespace Conclave.Agents.Runs;
 public sealed class ActiveRuns
 {
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _runs = new();
+    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal IDisposable Register(Guid runId, CancellationTokenSource stop)
     {
         _runs[runId] = stop;
-        return new Registration(() => _runs.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(runId, stop)));
+        return new Registration(() =>
+        {
+            _runs.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(runId, stop));
+            if (_runs.IsEmpty)
+            {
+                Interlocked.Exchange(ref _idle, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            }
+        });
+    }
+
+    /// <summary>Completes when no run executes on this node (a draining node waits for its runs to hand on).</summary>
+    internal async Task WaitUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var idle = Volatile.Read(ref _idle);
+            if (_runs.IsEmpty)
+            {
+                return;
+            }
+
+            await idle.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>Whether the run executes on this node now (its execution has not returned).</summary>

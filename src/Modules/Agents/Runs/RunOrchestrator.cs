@@ -48,6 +48,14 @@ public sealed class RunOrchestrator
 
     public async Task ExecuteAsync(RunRequested request, CancellationToken messageCancelled)
     {
+        if (_lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Draining (ADR 0015): a run delivered now is not started here; another node's reaper queues it again.
+            await _leases.HandOnAsync(request.SessionId, request.RunId, CancellationToken.None);
+            _logger.LogInformation("Run {RunId} of session {SessionId} is handed on unstarted: this node is shutting down", request.RunId, request.SessionId);
+            return;
+        }
+
         // Wolverine's token does not fire when the Host stops; the application's does.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(messageCancelled, _lifetime.ApplicationStopping);
         var shutdown = stopping.Token;

@@ -265,6 +265,8 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                 WorkspaceTree.DeleteEntry(mounts, volume.Id);
                 File.Delete(ImagePath(volume.Id) + ".used");
             }
+
+            File.Delete(NodeFile(volume.Id));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxUnavailableException)
         {
@@ -343,8 +345,9 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         var leftovers = Directory.EnumerateDirectories(MountsRoot).Select(Path.GetFileName)
             .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img").Select(Path.GetFileNameWithoutExtension))
             .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img.used").Select(f => Path.GetFileName(f)[..^".img.used".Length]))
+            .Concat(Directory.EnumerateFiles(VolumesRoot, "*.node").Select(Path.GetFileNameWithoutExtension))
             .OfType<string>()
-            .Where(id => !named.Contains(id))
+            .Where(id => !named.Contains(id) && MadeHere(id))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         foreach (var id in leftovers)
@@ -353,6 +356,25 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             await DestroyAsync(new WorkspaceVolume(id, MountPath(id), -1));
         }
     }
+
+    /// <summary>
+    /// Whether this node made the volume (ADR 0015): nodes sharing a workspace root each clean up only
+    /// their own unnamed volumes; another node's may be a warm one in use. A volume from before volumes
+    /// were marked counts as this node's (one node per root then).
+    /// </summary>
+    private bool MadeHere(string id)
+    {
+        try
+        {
+            return File.ReadAllText(NodeFile(id)).Trim() == _options.NodeId;
+        }
+        catch (FileNotFoundException)
+        {
+            return true;
+        }
+    }
+
+    private string NodeFile(string id) => Path.Join(VolumesRoot, id + ".node");
 
     private async Task<WorkspaceVolume?> LoadAsync(Guid sessionId, CancellationToken ct, bool mount = true)
     {
@@ -394,6 +416,8 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         var id = Guid.NewGuid().ToString("N");
         var owner = AllocateOwner();
         var mountPath = MountPath(id);
+        // First, so another node sharing the root never takes a volume being made here for a leftover.
+        await File.WriteAllTextAsync(NodeFile(id), _options.NodeId, ct);
         Directory.CreateDirectory(mountPath);
         try
         {

@@ -20,4 +20,11 @@ public interface IRunLeases
     /// down), so the lease is left stale for the reaper to hand on at once; otherwise it is removed.
     /// </summary>
     Task ReleaseAsync(Guid runId, string nodeId, bool runGoesOn, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A draining node hands on a run it was given but will not start (ADR 0015): the lease is left stale
+    /// and marked handed on, so another node's reaper queues the run again without counting an attempt.
+    /// Nothing happens when a live node holds the lease.
+    /// </summary>
+    Task HandOnAsync(Guid sessionId, Guid runId, CancellationToken cancellationToken);
 }

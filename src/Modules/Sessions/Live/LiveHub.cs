@@ -95,6 +95,10 @@ internal sealed class LiveHub : ITokenStream
     internal int SubscriberCount(Guid sessionId) =>
         _topics.TryGetValue(sessionId, out var topic) ? topic.Subscribers.Count : 0;
 
+    /// <summary>The sessions someone on this node watches now (a moment's view).</summary>
+    internal IReadOnlyList<Guid> WatchedSessions() =>
+        _topics.Where(t => t.Value.Subscribers.Count > 0).Select(t => t.Key).ToList();
+
     private static void ForgetFinishedText(Topic topic, object data)
     {
         switch (data)

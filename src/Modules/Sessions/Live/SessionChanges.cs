@@ -29,7 +29,10 @@ internal sealed class SessionChanges(IDocumentStore store, ILogger<SessionChange
         });
     }
 
-    /// <summary>Called with every committed batch of a session's events.</summary>
+    /// <summary>Whether any session list on this node listens (else another node's commits need not be read for it).</summary>
+    internal bool HasListeners => !_listeners.IsEmpty;
+
+    /// <summary>Called with every committed batch of a session's events, this node's or (relayed) another's.</summary>
     public void Publish(Guid sessionId, IReadOnlyList<SessionEvent> events)
     {
         // Only owners someone listens for are kept; another is read when it first matters.

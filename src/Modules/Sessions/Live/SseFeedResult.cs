@@ -7,6 +7,8 @@ using Conclave.Sessions.Contracts;
 using Conclave.Sessions.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Conclave.Sessions.Live;
 
@@ -14,13 +16,15 @@ namespace Conclave.Sessions.Live;
 /// Writes a session feed as server-sent events. Items that are already at hand (a catch-up of
 /// thousands of events, a burst of deltas) go out in one flush; a flush happens whenever the feed
 /// has to wait, so live items leave at once. Events carry <c>id:</c> (the stream version), so an
-/// EventSource resumes with Last-Event-ID; partial text and deltas carry none.
+/// EventSource resumes with Last-Event-ID; partial text and deltas carry none. When the node stops
+/// (ADR 0015) the stream ends with a <c>retry:</c> hint, so the client reconnects soon, to another node.
 /// </summary>
 internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSerializerOptions json) : IResult
 {
     private static readonly byte[] EventLine = "event: "u8.ToArray();
     private static readonly byte[] IdLine = "id: "u8.ToArray();
     private static readonly byte[] DataLine = "data: "u8.ToArray();
+    private static readonly byte[] RetryLine = "retry: "u8.ToArray();
 
     public async Task ExecuteAsync(HttpContext context)
     {
@@ -33,7 +37,9 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         await writer.FlushAsync(context.RequestAborted);
 
         using var subscriber = context.RequestServices.GetRequiredService<SessionMetrics>().SubscriberConnected();
-        await using var items = feed.GetAsyncEnumerator(context.RequestAborted);
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        await using var items = feed.GetAsyncEnumerator(ends.Token);
         try
         {
             var next = items.MoveNextAsync();
@@ -56,6 +62,15 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; its run goes on.
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // This node drains: the client resumes from its Last-Event-ID on a node that stays.
+            var hint = context.RequestServices.GetRequiredService<IOptions<NodeOptions>>().Value.ReconnectHint;
+            writer.Write(RetryLine);
+            writer.Write(Encoding.UTF8.GetBytes(((long)hint.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)));
+            writer.Write("\n\n"u8);
+            await writer.FlushAsync(context.RequestAborted);
         }
     }
 

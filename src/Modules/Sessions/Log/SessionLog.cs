@@ -104,6 +104,21 @@ internal sealed class SessionLog(IDocumentStore store, SessionStream stream) : I
         return new LogPage(events, hasMore);
     }
 
+    private static readonly string LastSql =
+        $"select version, type, data from {SessionsModule.Schema}.mt_events where stream_id = $1 order by version desc limit 1";
+
+    /// <summary>The session's newest event, or null for a session with none (or none any more).</summary>
+    public async Task<SessionEvent?> ReadLastAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(LastSql, connection) { Parameters = { new() { Value = sessionId } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? Deserialize(sessionId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2))
+            : null;
+    }
+
     /// <summary>The lifecycle events of one run (queued, started, paused, ended...): what its status is read from, never the whole stream.</summary>
     public async Task<IReadOnlyList<SessionEvent>> ReadRunLifecycleAsync(Guid sessionId, Guid runId, CancellationToken cancellationToken)
     {

@@ -15,12 +15,15 @@ namespace Conclave.Sessions.Log;
 /// The only writer of session streams. Appends with an expected version (so versions are known
 /// before commit and a concurrent writer on another node is detected), sends a decision's messages
 /// through the transactional outbox with its events, then hands the committed events to the live hub.
+/// The same transaction NOTIFYs the other nodes (ADR 0015): PostgreSQL delivers it at commit, never for
+/// an append that rolled back, and never lost between a commit and a crash.
 /// </summary>
 internal sealed class SessionStream(
     IDocumentStore store,
     IServiceScopeFactory scopes,
     LiveHub hub,
     SessionChanges changes,
+    ThisNode node,
     ILogger<SessionStream> logger)
 {
     private const int MaxAttempts = 5;
@@ -76,6 +79,8 @@ internal sealed class SessionStream(
                 session.Events.Append(sessionId, current + events.Count, events);
             }
 
+            var notice = new CommitNotice(node.Origin, sessionId, current + 1, current + events.Count);
+            session.QueueSqlCommand("select pg_notify(?, ?)", node.Channel, notice.ToPayload());
             if (decision.Messages.Count > 0)
             {
                 await EnrollAsync(session, scope.ServiceProvider, decision.Messages);

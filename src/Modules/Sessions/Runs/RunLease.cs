@@ -13,6 +13,9 @@ internal sealed class RunLease
 
     public DateTimeOffset HeartbeatAt { get; set; }
 
+    /// <summary>Its node left gracefully (drained) rather than died: the reaper's next requeue is not counted as an attempt.</summary>
+    public bool HandedOn { get; set; }
+
     /// <summary>How many times the reaper has queued the run again.</summary>
     public int Attempts { get; set; }
 }

@@ -70,11 +70,35 @@ internal sealed class RunLeases(IDocumentStore store, IOptions<RunLeaseOptions> 
         {
             // Stale from now: the next sweep of any node's reaper hands the run on.
             lease.HeartbeatAt = DateTimeOffset.UnixEpoch;
+            lease.HandedOn = true;
             session.Update(lease);
         }
         else
         {
             session.Delete(lease);
+        }
+
+        await TrySaveAsync(session, cancellationToken);
+    }
+
+    public async Task HandOnAsync(Guid sessionId, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var lease = await session.LoadAsync<RunLease>(runId, cancellationToken);
+        if (lease is null)
+        {
+            session.Insert(new RunLease { Id = runId, SessionId = sessionId, HeartbeatAt = DateTimeOffset.UnixEpoch, HandedOn = true });
+        }
+        else if (lease.NodeId is null || IsStale(lease, clock.GetUtcNow()))
+        {
+            lease.NodeId = null;
+            lease.HeartbeatAt = DateTimeOffset.UnixEpoch;
+            lease.HandedOn = true;
+            session.Update(lease);
+        }
+        else
+        {
+            return;
         }
 
         await TrySaveAsync(session, cancellationToken);

@@ -20,6 +20,7 @@ internal sealed class RunReaper(
     IOptions<RunLeaseOptions> options,
     TimeProvider clock,
     SessionMetrics metrics,
+    IHostApplicationLifetime lifetime,
     ILogger<RunReaper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,6 +43,12 @@ internal sealed class RunReaper(
     /// <summary>One pass over the stale leases; returns how many runs it handed on or failed.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // A draining node queues nothing to itself: the runs it leaves are for the nodes that stay.
+            return 0;
+        }
+
         var cutoff = clock.GetUtcNow() - options.Value.LeaseTimeout;
         await CountRunsAsync(cancellationToken);
         var stale = await StaleLeasesAsync(cutoff, cancellationToken);
@@ -68,6 +75,13 @@ internal sealed class RunReaper(
             return false; // renewed or handed on meanwhile
         }
 
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Checked after the load: a lease this node's drain left stale was written after stopping began,
+            // so a sweep already under way cannot queue that run to this node's own, closing queue.
+            return false;
+        }
+
         var history = await log.ReadRunLifecycleAsync(lease.SessionId, lease.Id, cancellationToken);
         var status = RunHistory.StatusOf(history, lease.Id);
         if (!status.IsGoing())
@@ -79,7 +93,13 @@ internal sealed class RunReaper(
         }
 
         var previousNode = lease.NodeId;
-        lease.Attempts++;
+        var handedOn = lease.HandedOn;
+        if (!handedOn)
+        {
+            lease.Attempts++;
+        }
+
+        lease.HandedOn = false;
         lease.NodeId = null;
         lease.HeartbeatAt = clock.GetUtcNow(); // the next node has a full lease timeout to pick it up
         var giveUp = lease.Attempts > options.Value.MaxAttempts;
@@ -108,11 +128,22 @@ internal sealed class RunReaper(
         }
 
         var ownerId = await OwnerOfAsync(lease.SessionId, history, cancellationToken);
-        logger.LogWarning(
-            "Run {RunId} of session {SessionId} lost its node {NodeId}; queued again (attempt {Attempt})",
-            lease.Id, lease.SessionId, previousNode ?? "(none)", lease.Attempts);
+        if (handedOn)
+        {
+            logger.LogInformation("Run {RunId} of session {SessionId} was handed on by a draining node; queued again", lease.Id, lease.SessionId);
+        }
+        else
+        {
+            logger.LogWarning(
+                "Run {RunId} of session {SessionId} lost its node {NodeId}; queued again (attempt {Attempt})",
+                lease.Id, lease.SessionId, previousNode ?? "(none)", lease.Attempts);
+        }
+
+        var why = handedOn
+            ? "The node executing the run shut down; the run continues from its last step on another node."
+            : "The node executing the run stopped responding; the run continues from its last step.";
         var requeue = Decision
-            .Append(new RunRequeued(lease.Id, lease.Attempts, "The node executing the run stopped responding; the run continues from its last step.", now))
+            .Append(new RunRequeued(lease.Id, lease.Attempts, why, now))
             .Send(new RunRequested(lease.SessionId, lease.Id, ownerId));
         await stream.AppendAsync(lease.SessionId, requeue, cancellationToken, whileRunActive: lease.Id);
         metrics.LeaseRequeued();

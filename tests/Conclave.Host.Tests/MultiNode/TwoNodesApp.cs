@@ -1,0 +1,22 @@
+using Conclave.Testing;
+using Conclave.Testing.Host;
+
+namespace Conclave.Host.Tests.MultiNode;
+
+/// <summary>
+/// Node B of <see cref="TwoNodesTests"/>: the in-process Host, warmed by one run of its own first, so
+/// that compiling its message handlers (seconds, on a busy machine) never passes for a dead node.
+/// </summary>
+public sealed class TwoNodesApp : ConclaveApp
+{
+    public TwoNodesApp() => ExtraSettings["Conclave:Runs:LeaseTimeout"] = "00:00:03";
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var session = await CreateSessionAsync("warm-up");
+        Provider.Enqueue(Reply.Text("Warm."));
+        var run = await PostMessageAsync(session.Id, "Warm up.");
+        await WaitForRunEndAsync(session.Id, run.RunId, TimeSpan.FromSeconds(60));
+    }
+}
