@@ -32,7 +32,9 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         var writer = response.BodyWriter;
         await writer.FlushAsync(context.RequestAborted);
 
-        using var subscriber = context.RequestServices.GetRequiredService<SessionMetrics>().SubscriberConnected();
+        var metrics = context.RequestServices.GetRequiredService<SessionMetrics>();
+        using var subscriber = metrics.SubscriberConnected();
+        var lag = metrics.FeedLag(context.RequestServices.GetRequiredService<TimeProvider>());
         await using var items = feed.GetAsyncEnumerator(context.RequestAborted);
         try
         {
@@ -42,6 +44,7 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
                 if (!next.IsCompleted)
                 {
                     await writer.FlushAsync(context.RequestAborted);
+                    lag.Flushed();
                 }
 
                 if (!await next)
@@ -50,6 +53,7 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
                 }
 
                 Write(writer, items.Current);
+                lag.Written(items.Current);
                 next = items.MoveNextAsync();
             }
         }
