@@ -40,7 +40,19 @@ internal static class ObservabilityExtensions
 
         // Read here, not through IOptions: which exporters exist is decided while the services are composed.
         var metrics = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
-        var otlp = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>()?.OtlpEndpoint;
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        if (!telemetry.Enabled)
+        {
+            if (metrics.ServedOnPublicPort || metrics.Port is not null)
+            {
+                throw new InvalidOperationException(
+                    $"{TelemetryOptions.Section}:Enabled is false, so nothing would serve the metrics {MetricsOptions.Section} asks for: remove one of the two.");
+            }
+
+            return builder;
+        }
+
+        var otlp = telemetry.OtlpEndpoint;
 
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("conclave", serviceInstanceId: Environment.MachineName))
