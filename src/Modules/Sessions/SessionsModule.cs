@@ -38,6 +38,7 @@ public static class SessionsModule
         services.AddSingleton<ISessionFeed, SessionFeed>();
         services.AddSingleton<OwnedSessions>();
         services.AddSingleton<ISessions, SessionUseCases>();
+        services.AddSingleton<IUsageHistory, DailyUsageQuery>();
         services.AddScoped<IRunControl, RunControlUseCases>();
         services.AddOptions<RunLeaseOptions>().BindConfiguration(RunLeaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RunLeases>();
