@@ -46,7 +46,7 @@ var table = new Table(smoke);
 // process: meters and activity sources are process-wide, so no other Host may listen meanwhile.
 var overheadOff = new List<double>();
 var overheadOn = new List<double>();
-for (var round = 0; round < (smoke ? 1 : 3); round++)
+for (var round = 0; round < (smoke ? 1 : 5); round++)
 {
     overheadOff.AddRange(await AloneAsync(new ConclaveApp(), telemetry: false));
     overheadOn.AddRange(await AloneAsync(new InstrumentedApp(), telemetry: true));
