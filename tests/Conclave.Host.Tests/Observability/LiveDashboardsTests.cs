@@ -70,6 +70,8 @@ public sealed partial class LiveDashboardsTests(ObservedApp app)
         await SearchKnowledgeAsync();
         stopWatching.Cancel();
         await watching.Done;
+        // Twice: a series born in the last run (provider errors) needs two samples before increase() has a value.
+        await ScrapedAfterAsync(prometheus, runsEnded + 3);
         await ScrapedAfterAsync(prometheus, runsEnded + 3);
         var evaluatedAfter = DateTimeOffset.UtcNow;
         await Eventually.Until(
