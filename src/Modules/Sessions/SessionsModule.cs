@@ -47,6 +47,7 @@ public static class SessionsModule
         services.AddHealthChecks().AddCheck<CommitListener>("live-feed", tags: ["ready"]);
         services.AddSingleton<OwnedSessions>();
         services.AddSingleton<ISessions, SessionUseCases>();
+        services.AddSingleton<IUsageHistory, DailyUsageQuery>();
         services.AddScoped<IRunControl, RunControlUseCases>();
         services.AddOptions<RunLeaseOptions>().BindConfiguration(RunLeaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RunLeases>();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Conclave.Agents.Runs;
 using Conclave.Knowledge.Contracts;
@@ -10,7 +9,8 @@ namespace Conclave.Host.Tests.Observability;
 
 /// <summary>
 /// deploy/prometheus and deploy/grafana: promtool accepts them, and every metric a panel or a rule names is
-/// one the Host exports. (Evaluating every expression against a live Prometheus is not done yet: ADR 0013.)
+/// one the Host exports, even one no test run records. That every expression parses and every panel returns
+/// data from a live Prometheus scraping a Host is <see cref="LiveDashboardsTests"/>.
 /// </summary>
 [Collection(ObservedHost.Name)]
 public sealed partial class DeployedQueriesTests(ObservedApp app)
@@ -21,7 +21,7 @@ public sealed partial class DeployedQueriesTests(ObservedApp app)
     public async Task Promtool_accepts_the_prometheus_configuration_and_the_alert_rules()
     {
         Assert.True(File.Exists(Promtool), $"{Promtool} is missing: install it with scripts/deps.sh prometheus");
-        using var check = Process.Start(new ProcessStartInfo(Path.Combine(Root(), "scripts", "prometheus.sh"), "check")
+        using var check = Process.Start(new ProcessStartInfo(Path.Combine(DeployedQueries.Root(), "scripts", "prometheus.sh"), "check")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -51,7 +51,7 @@ public sealed partial class DeployedQueriesTests(ObservedApp app)
             exported.Add(Regex.Replace(sample.Name, "_(bucket|sum|count)$", ""));
         }
 
-        var unknown = Queries()
+        var unknown = DeployedQueries.All()
             .SelectMany(q => MetricNames(q.Expr).Select(name => (q.Where, Name: Regex.Replace(name, "_(bucket|sum|count)$", ""))))
             .Where(m => !exported.Contains(m.Name))
             .Select(m => $"{m.Where}: {m.Name}")
@@ -102,63 +102,11 @@ public sealed partial class DeployedQueriesTests(ObservedApp app)
         return counter ? name + "_total" : name;
     }
 
-    private static IEnumerable<(string Where, string Expr)> Queries()
-    {
-        var root = Root();
-        foreach (var file in Directory.GetFiles(Path.Combine(root, "deploy", "grafana", "dashboards"), "*.json"))
-        {
-            using var dashboard = JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
-            {
-                foreach (var target in panel.GetProperty("targets").EnumerateArray())
-                {
-                    yield return ($"{Path.GetFileName(file)} '{panel.GetProperty("title").GetString()}'", target.GetProperty("expr").GetString()!);
-                }
-            }
-        }
-
-        foreach (var file in Directory.GetFiles(Path.Combine(root, "deploy", "prometheus", "rules"), "*.yml"))
-        {
-            // One expression per "expr:" (single line or a block scalar below it).
-            var lines = File.ReadAllLines(file);
-            for (var i = 0; i < lines.Length; i++)
-            {
-                var at = lines[i].IndexOf("expr:", StringComparison.Ordinal);
-                if (at < 0)
-                {
-                    continue;
-                }
-
-                var expr = lines[i][(at + 5)..].Trim();
-                if (expr == "|")
-                {
-                    var indent = at;
-                    expr = string.Join(" ", lines.Skip(i + 1).TakeWhile(l => l.Length - l.TrimStart().Length > indent).Select(l => l.Trim()));
-                }
-
-                yield return ($"{Path.GetFileName(file)} line {i + 1}", expr);
-            }
-        }
-    }
-
     /// <summary>The metric names of a PromQL expression: what is left once label lists, selectors and strings are removed.</summary>
     private static IEnumerable<string> MetricNames(string expr)
     {
         var bare = Grouping().Replace(Selector().Replace(expr, ""), "");
         return MetricLike().Matches(bare).Select(m => m.Value).Distinct();
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Monolith.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"\{[^}]*\}")]
@@ -167,6 +115,6 @@ public sealed partial class DeployedQueriesTests(ObservedApp app)
     [GeneratedRegex(@"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
     private static partial Regex Grouping();
 
-    [GeneratedRegex(@"(?<![\w:])(conclave|gen_ai|http|dotnet|kestrel|aspnetcore)_[a-z0-9_]+(?![\w:])")]
+    [GeneratedRegex(@"(?<![\w:])(conclave|gen_ai|http|dotnet|kestrel|aspnetcore|wolverine)_[a-zA-Z0-9_]+(?![\w:])")]
     private static partial Regex MetricLike();
 }

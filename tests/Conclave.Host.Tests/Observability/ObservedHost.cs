@@ -8,9 +8,17 @@ using OpenTelemetry.Trace;
 
 namespace Conclave.Host.Tests.Observability;
 
-/// <summary>A Host whose <c>/metrics</c> takes a scrape token, whose spans an in-memory exporter collects, and whose log lines are kept.</summary>
+/// <summary>
+/// A Host on a loopback port (a Prometheus process scrapes it), whose <c>/metrics</c> takes a scrape token, whose spans
+/// an in-memory exporter collects, and whose log lines are kept.
+/// </summary>
 public sealed class ObservedApp : ConclaveApp
 {
+    public ObservedApp()
+        : base(kestrel: true)
+    {
+    }
+
     public const string ScrapeToken = "scrape-token-for-tests-2f9c41d07a";
 
     public SpanList Spans { get; } = new();

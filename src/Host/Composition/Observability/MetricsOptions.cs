@@ -46,6 +46,12 @@ internal sealed class TelemetryOptions
 {
     public const string Section = "Conclave:Telemetry";
 
+    /// <summary>
+    /// False: no OpenTelemetry at all (no meter or trace listener, nothing served or pushed), e.g. to measure what the
+    /// instrumentation costs (bench/Conclave.Bench.Runs). The modules' instruments then record into nothing.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>An OTLP collector (e.g. http://otel-collector:4317); empty: nothing is pushed.</summary>
     public Uri? OtlpEndpoint { get; set; }
 }

@@ -18,6 +18,17 @@ internal static class ObservabilityExtensions
     /// <summary>Every module's meter and ActivitySource: <c>Conclave.Agents</c>, <c>Conclave.Sessions</c>, ...</summary>
     public const string ConclaveSources = "Conclave.*";
 
+    /// <summary>Wolverine's meter is <c>Wolverine:&lt;service name&gt;</c> (the Host's assembly name unless configured).</summary>
+    public const string WolverineMeters = "Wolverine:*";
+
+    /// <summary>
+    /// Of Wolverine's instruments, the durable queue depth only: envelopes persisted in the inbox, the outbox and the
+    /// scheduled store, counted in PostgreSQL by Wolverine every 5 s (so every node reports the installation's figure;
+    /// Prometheus names them <c>wolverine_inbox_count_Messages</c>, ...). Its per-message counters and timings, tagged
+    /// by message type and destination, add series without adding an answer our own figures do not give.
+    /// </summary>
+    private static readonly HashSet<string> WolverineInstruments = ["wolverine-inbox-count", "wolverine-outbox-count", "wolverine-scheduled-count"];
+
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
@@ -29,13 +40,28 @@ internal static class ObservabilityExtensions
 
         // Read here, not through IOptions: which exporters exist is decided while the services are composed.
         var metrics = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
-        var otlp = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>()?.OtlpEndpoint;
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        if (!telemetry.Enabled)
+        {
+            if (metrics.ServedOnPublicPort || metrics.Port is not null)
+            {
+                throw new InvalidOperationException(
+                    $"{TelemetryOptions.Section}:Enabled is false, so nothing would serve the metrics {MetricsOptions.Section} asks for: remove one of the two.");
+            }
+
+            return builder;
+        }
+
+        var otlp = telemetry.OtlpEndpoint;
 
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("conclave", serviceInstanceId: Environment.MachineName))
             .WithMetrics(meters =>
             {
-                meters.AddMeter(ConclaveSources)
+                meters.AddMeter(ConclaveSources, WolverineMeters)
+                    .AddView(instrument => instrument.Meter.Name.StartsWith("Wolverine", StringComparison.Ordinal) && !WolverineInstruments.Contains(instrument.Name)
+                        ? MetricStreamConfiguration.Drop
+                        : null)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
@@ -47,6 +73,11 @@ internal static class ObservabilityExtensions
                     .AddView("gen_ai.client.operation.duration", new ExplicitBucketHistogramConfiguration
                     {
                         Boundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
+                    })
+                    .AddView("conclave.live.feed.lag", new ExplicitBucketHistogramConfiguration
+                    {
+                        // Seconds: a healthy feed delivers in milliseconds; seconds mean a stalled node or a slow client.
+                        Boundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
                     });
                 if (metrics.ServedOnPublicPort)
                 {

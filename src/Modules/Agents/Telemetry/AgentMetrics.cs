@@ -62,6 +62,12 @@ internal sealed class AgentMetrics
             "conclave.tool.calls", description: "Tool calls, by tool and outcome (ok, error, rejected; a rejected call of tool 'unknown' is a hallucinated one).");
         _loopBreakerTrips = meter.CreateCounter<long>("conclave.loop_breaker.trips", description: "Runs failed by the loop breaker (the same message or call again and again).");
         _providerErrors = meter.CreateCounter<long>("conclave.provider.errors", description: "Failed model calls, by provider and status (an HTTP status, or unreachable, interrupted, refused, ...).");
+
+        // At zero from the start, so increase() sees a first trip and a dashboard shows 0 rather than "no data".
+        foreach (var after in (string[])["message", "call"])
+        {
+            _loopBreakerTrips.Add(0, new KeyValuePair<string, object?>("after", after));
+        }
     }
 
     public void StepPersisted(string kind, double overheadMs)

@@ -26,6 +26,24 @@ internal sealed class SandboxMetrics
         _containerStartFailures = meter.CreateCounter<long>(
             "conclave.sandbox.containers.start_failures", description: "Sandbox containers that could not be started, by path (warm, cold).");
         _executionDuration = meter.CreateHistogram<double>("conclave.sandbox.execution.duration", unit: "ms", description: "Wall time of executions as seen by the Host.");
+
+        // Failure counters exist at zero from the start: increase() sees a first failure only against an earlier sample
+        // (the start-failure alert would miss it), and a dashboard shows 0 rather than "no data".
+        _timeouts.Add(0);
+        foreach (var status in (string[])["error", "cancelled"])
+        {
+            _failures.Add(0, new KeyValuePair<string, object?>("status", status));
+        }
+
+        foreach (var path in (string[])["warm", "cold"])
+        {
+            _containerStartFailures.Add(0, new KeyValuePair<string, object?>("path", path));
+        }
+
+        foreach (var reason in (string[])["idle", "orphan", "dead"])
+        {
+            _containersReaped.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
     }
 
     public void ExecutionFinished(string status, double milliseconds)

@@ -36,7 +36,9 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
         var writer = response.BodyWriter;
         await writer.FlushAsync(context.RequestAborted);
 
-        using var subscriber = context.RequestServices.GetRequiredService<SessionMetrics>().SubscriberConnected();
+        var metrics = context.RequestServices.GetRequiredService<SessionMetrics>();
+        using var subscriber = metrics.SubscriberConnected();
+        var lag = metrics.FeedLag(context.RequestServices.GetRequiredService<TimeProvider>());
         var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         await using var items = feed.GetAsyncEnumerator(ends.Token);
@@ -48,6 +50,7 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
                 if (!next.IsCompleted)
                 {
                     await writer.FlushAsync(context.RequestAborted);
+                    lag.Flushed();
                 }
 
                 if (!await next)
@@ -56,6 +59,7 @@ internal sealed class SseFeedResult(IAsyncEnumerable<FeedItem> feed, JsonSeriali
                 }
 
                 Write(writer, items.Current);
+                lag.Written(items.Current);
                 next = items.MoveNextAsync();
             }
         }
