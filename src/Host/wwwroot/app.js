@@ -64,6 +64,10 @@ window.conclave = {
     if (!list.dataset.scrolled) {
       list.dataset.scrolled = "1";
       conclave.following = true;
+      // Entries that grow after they were drawn (late layout, images) keep a following reader at the end.
+      new ResizeObserver(() => {
+        if (conclave.following && !conclave.earlierAnchor) document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
+      }).observe(list);
     }
     const page = document.scrollingElement;
     const anchor = conclave.earlierAnchor;
@@ -208,10 +212,14 @@ window.conclave = {
       document.querySelector("[data-drawer-toggle]")?.focus();
     }
   });
-  // Reading older entries during a run: the "jump to latest" button shows (session.css).
+  // Reading older entries during a run: the "jump to latest" button shows (session.css). Only scrolling
+  // up stops following: the page growing under a reader at the end does not.
+  let lastTop = 0;
   addEventListener("scroll", () => {
     const page = document.scrollingElement;
-    conclave.following = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
+    if (page.scrollHeight - page.scrollTop - page.clientHeight < 160) conclave.following = true;
+    else if (page.scrollTop < lastTop) conclave.following = false;
+    lastTop = page.scrollTop;
     conclave.markBehind();
     conclave.loadEarlierNearTop();
   }, { passive: true });
