@@ -21,7 +21,7 @@ public sealed class LongListTests(BrowserApp app) : IClassFixture<BrowserApp>
 
         var latest = page.Locator("[data-testid=entry][data-kind=Agent]").Filter(new() { HasText = LongSessions.Closing(Exchanges) });
         await Assertions.Expect(latest).ToBeInViewportAsync();
-        Assert.Equal(Timeline.PageSize, await entries.CountAsync());
+        Assert.Equal(Timeline.OpeningEntries, await entries.CountAsync());
         // The last message's keyboard actions are there: ↑ in the message box edits it, Retry runs it again.
         await Assertions.Expect(page.GetByTestId("edit-last")).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByTestId("retry")).ToHaveCountAsync(1);
@@ -29,14 +29,16 @@ public sealed class LongListTests(BrowserApp app) : IClassFixture<BrowserApp>
         // Scrolled to the top, the page before is added above, and what the reader was at stays in view.
         var firstDrawn = await entries.First.GetAttributeAsync("data-version");
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-        await Assertions.Expect(entries).ToHaveCountAsync(2 * Timeline.PageSize);
+        var drawn = Timeline.OpeningEntries + Timeline.EarlierEntries;
+        await Assertions.Expect(entries).ToHaveCountAsync(drawn);
         await Assertions.Expect(page.Locator($"#timeline > [data-version='{firstDrawn}']")).ToBeInViewportAsync();
 
         // Up to the first question, a page at a time.
-        for (var drawn = 2 * Timeline.PageSize; await page.GetByTestId("load-earlier").CountAsync() > 0; drawn += Timeline.PageSize)
+        while (await page.GetByTestId("load-earlier").CountAsync() > 0)
         {
             await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-            await Assertions.Expect(entries).ToHaveCountAsync(Math.Min(drawn + Timeline.PageSize, 4 * Exchanges));
+            drawn = Math.Min(drawn + Timeline.EarlierEntries, 4 * Exchanges);
+            await Assertions.Expect(entries).ToHaveCountAsync(drawn);
         }
 
         await Assertions.Expect(entries.First).ToContainTextAsync(LongSessions.Question(1));

@@ -13,17 +13,17 @@ public static class LongSessions
 {
     public const int EventsPerExchange = 8;
 
-    /// <summary>A session of the default user with at least <paramref name="events"/> events after its start (whole exchanges).</summary>
-    public static async Task<SessionSummary> CreateAsync(ConclaveApp app, string title, int events)
+    /// <summary>A session of <paramref name="ownerId"/> (the default user) with at least <paramref name="events"/> events after its start (whole exchanges).</summary>
+    public static async Task<SessionSummary> CreateAsync(ConclaveApp app, string title, int events, string ownerId = ConclaveApp.DefaultUserId)
     {
-        var session = await app.CreateSessionAsync(title);
+        var session = await app.Service<ISessions>().CreateAsync(ownerId, title, CancellationToken.None);
         var log = app.Service<ISessionLog>();
         var exchanges = (events + EventsPerExchange - 1) / EventsPerExchange;
         var start = DateTimeOffset.UtcNow.AddMinutes(-exchanges);
         var batch = new List<object>();
         for (var n = 1; n <= exchanges; n++)
         {
-            batch.AddRange(Exchange(n, start.AddMinutes(n)));
+            batch.AddRange(Exchange(n, ownerId, start.AddMinutes(n)));
             if (batch.Count >= 400 || n == exchanges)
             {
                 await log.AppendAsync(session.Id, batch, CancellationToken.None);
@@ -40,13 +40,13 @@ public static class LongSessions
     /// <summary>The first words of the closing answer of the <paramref name="n"/>th exchange.</summary>
     public static string Closing(int n) => $"Answer {n} in short";
 
-    private static IEnumerable<object> Exchange(int n, DateTimeOffset at)
+    private static IEnumerable<object> Exchange(int n, string ownerId, DateTimeOffset at)
     {
         var runId = Guid.NewGuid();
         var callId = $"call_{n}";
         var usage = new TokenUsage(200 + n, 40 + n % 90);
-        yield return new UserMessagePosted(Guid.NewGuid(), ConclaveApp.DefaultUserId, Question(n), at);
-        yield return new RunQueued(runId, Guid.NewGuid(), at, ConclaveApp.DefaultUserId);
+        yield return new UserMessagePosted(Guid.NewGuid(), ownerId, Question(n), at);
+        yield return new RunQueued(runId, Guid.NewGuid(), at, ownerId);
         yield return new RunStarted(runId, "seeded", at, "Assistant");
         yield return new AgentMessageCompleted(runId, Guid.NewGuid(), "Assistant", Answer(n), "scripted-model", usage, at, 0.0002m);
         yield return new ToolCallRequested(runId, callId, Guid.NewGuid(), "Assistant", "run_python", $$"""{"code":"print(sum(range({{n}})))"}""", at);

@@ -82,12 +82,15 @@ window.conclave = {
     conclave.loadEarlierNearTop();
   },
   // The timeline draws its last entries only (Timeline.razor): a reader scrolled up near its top gets
-  // the earlier ones, a page at a time, as if they had been there.
+  // the earlier ones, a page at a time, as if they had been there; so does a window they do not fill.
   earlierAnchor: null,
   loadEarlierNearTop() {
-    if (conclave.following || conclave.earlierAnchor) return;
+    if (conclave.earlierAnchor) return;
     const button = document.querySelector("[data-load-earlier]");
-    if (button && button.getBoundingClientRect().bottom > -600) button.click();
+    if (!button) return;
+    const page = document.scrollingElement;
+    const unfilled = page.scrollHeight <= page.clientHeight;
+    if (unfilled || (!conclave.following && button.getBoundingClientRect().bottom > -600)) button.click();
   },
   // Before earlier entries are added: where the first one drawn is, to keep it there (keepScrolledToEnd).
   rememberEarlierAnchor() {
