@@ -72,9 +72,16 @@ async Task MemoryAsync()
     table.Add(Figure.Single($"  the same for a session of {longEvents:N0} events [n={circuits} circuits]", long2000 / 1024, "KB", Target.None));
     var empty = await CircuitMemoryAsync(0, circuits);
     table.Add(Figure.Single($"  the same for an empty session (the page and sidebar without a timeline) [n={circuits} circuits]", empty / 1024, "KB", Target.None));
+    var floor = await MemoryPerPageAsync(circuits, [], async page =>
+    {
+        await page.GotoAsync("/login");
+        await page.GetByTestId("login").WaitForAsync();
+    });
+    table.Add(Figure.Single($"  the same for the sign-in page, static, no circuit: the method's floor [n={circuits}]", floor / 1024, "KB", Target.None));
     table.Note($"memory: live managed heap (GC.GetTotalMemory after a full compacting collection) with {circuits} session pages open in separate");
     table.Note("  browser contexts, less the heap with the same contexts open on about:blank, divided by the circuits; the Host shares this process");
-    table.Note("  with the bench, whose Playwright objects for the pages are in both readings. Unmanaged memory (Kestrel, SignalR buffers) is not counted.");
+    table.Note("  with the bench: what a page costs without a circuit (Playwright's objects for its requests, Kestrel's) is the sign-in page's row.");
+    table.Note("  Unmanaged memory is not counted.");
 }
 
 // 1. Opening a long session.
@@ -160,24 +167,31 @@ async Task<double> CircuitMemoryAsync(int events, int count)
     var session = await LongSessions.CreateAsync(app, "An idle session", events, user.Id);
     var cookies = (await app.SignInCookiesAsync(userName))
         .Select(c => new Cookie { Name = c.Key, Value = c.Value, Url = app.BaseAddress.ToString() }).ToList();
-
-    async Task<IPage> BlankPageAsync()
-    {
-        var context = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString() });
-        await context.AddCookiesAsync(cookies);
-        return await context.NewPageAsync();
-    }
-
-    async Task OpenAsync(IPage page)
+    return await MemoryPerPageAsync(count, cookies, async page =>
     {
         await page.GotoAsync($"/sessions/{session.Id}");
         await page.Locator("[data-testid=session][data-interactive=true] #timeline[data-history-read=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = (float)deadline.TotalMilliseconds });
         await page.Locator("[data-testid=sidebar][data-ready=true]").WaitForAsync();
+    });
+}
+
+// The heap after `open` in `count` contexts, less the heap with them on about:blank, per context.
+async Task<double> MemoryPerPageAsync(int count, IReadOnlyList<Cookie> cookies, Func<IPage, Task> open)
+{
+    async Task<IPage> BlankPageAsync()
+    {
+        var context = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString() });
+        if (cookies.Count > 0)
+        {
+            await context.AddCookiesAsync(cookies);
+        }
+
+        return await context.NewPageAsync();
     }
 
-    // Warm up: the first circuit pays for JIT and caches that all share.
+    // Warm up: the first page pays for JIT and caches that all share.
     var warm = await BlankPageAsync();
-    await OpenAsync(warm);
+    await open(warm);
     await warm.Context.CloseAsync();
 
     var pages = new List<IPage>();
@@ -189,7 +203,7 @@ async Task<double> CircuitMemoryAsync(int events, int count)
     var before = Heap();
     foreach (var page in pages)
     {
-        await OpenAsync(page);
+        await open(page);
     }
 
     var after = Heap();
