@@ -162,7 +162,7 @@ async Task<(double InteractiveMs, int Entries)> OpenSessionAsync(Guid sessionId,
 // Opens the same idle session in `count` contexts at once and weighs the heap before and after.
 async Task<double> CircuitMemoryAsync(int events, int count)
 {
-    var userName = $"circuit-weigher-{events}";
+    var userName = $"circuit-weigher-{Guid.NewGuid():N}"[..24];
     var user = await app.CreateUserAsync(userName);
     var session = await LongSessions.CreateAsync(app, "An idle session", events, user.Id);
     var cookies = (await app.SignInCookiesAsync(userName))
