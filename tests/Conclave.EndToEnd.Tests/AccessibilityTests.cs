@@ -9,7 +9,8 @@ using Xunit.Abstractions;
 namespace Conclave.EndToEnd.Tests;
 
 /// <summary>
-/// axe-core on every page, in light and dark: no serious or critical violation; the others are printed
+/// axe-core on every page, in light and dark, on a desktop and a phone (360×740, the sidebar a drawer,
+/// checked open too): no serious or critical violation; the others are printed
 /// (dotnet test --logger "console;verbosity=detailed" shows them).
 /// </summary>
 public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output) : IClassFixture<BrowserApp>
@@ -17,12 +18,15 @@ public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output)
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     [Theory]
-    [InlineData("light")]
-    [InlineData("dark")]
-    public async Task Every_page_has_no_serious_or_critical_violation(string theme)
+    [InlineData("light", "desktop")]
+    [InlineData("dark", "desktop")]
+    [InlineData("light", "phone")]
+    [InlineData("dark", "phone")]
+    public async Task Every_page_has_no_serious_or_critical_violation(string theme, string screen)
     {
         var scheme = theme == "dark" ? ColorScheme.Dark : ColorScheme.Light;
-        var admin = $"auditor-{theme}";
+        var viewport = screen == "phone" ? new ViewportSize { Width = 360, Height = 740 } : new ViewportSize { Width = 1280, Height = 800 };
+        var admin = $"auditor-{theme}-{screen}";
         var user = await app.CreateUserAsync(admin);
         await app.MakeAdminAsync(admin);
         var sessions = app.Service<ISessions>();
@@ -39,7 +43,7 @@ public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output)
             var result = await page.RunAxe();
             foreach (var violation in result.Violations)
             {
-                findings.Add($"{theme} {name}: [{violation.Impact}] {violation.Id}: {violation.Help} ({violation.Nodes.Length}× e.g. {violation.Nodes[0].Target})");
+                findings.Add($"{theme} {screen} {name}: [{violation.Impact}] {violation.Id}: {violation.Help} ({violation.Nodes.Length}× e.g. {violation.Nodes[0].Target})");
             }
         }
 
@@ -55,10 +59,11 @@ public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output)
             ("admin", "/admin", "[data-testid=admin][data-interactive=true]"),
         })
         {
-            var page = await app.NewPageAsAsync(admin, new() { ColorScheme = scheme });
+            var page = await app.NewPageAsAsync(admin, new() { ColorScheme = scheme, ViewportSize = viewport });
             await page.GotoAsync(path);
             await page.Locator(ready).First.WaitForAsync();
-            await page.Locator("[data-testid=sidebar][data-ready=true]").WaitForAsync();
+            // On a phone the sidebar is a closed drawer: there, not visible.
+            await page.Locator("[data-testid=sidebar][data-ready=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
             await CheckAsync(name, page);
             if (name == "session mid-run")
             {
@@ -66,9 +71,16 @@ public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output)
                 await page.GetByTestId("user-menu-button").ClickAsync();
                 await CheckAsync("user menu", page);
             }
+
+            if (name == "sessions" && screen == "phone")
+            {
+                await page.GetByTestId("drawer-toggle").ClickAsync();
+                await Assertions.Expect(page.GetByTestId("sidebar")).ToBeInViewportAsync();
+                await CheckAsync("sidebar drawer", page);
+            }
         }
 
-        var signIn = await app.NewAnonymousPageAsync(new() { ColorScheme = scheme });
+        var signIn = await app.NewAnonymousPageAsync(new() { ColorScheme = scheme, ViewportSize = viewport });
         await signIn.GotoAsync("/login");
         await CheckAsync("sign-in", signIn);
 
@@ -89,7 +101,7 @@ public sealed class AccessibilityTests(BrowserApp app, ITestOutputHelper output)
             output.WriteLine(finding);
         }
 
-        output.WriteLine($"{theme}: {findings.Count} violation(s) in all");
+        output.WriteLine($"{theme} {screen}: {findings.Count} violation(s) in all");
         Assert.DoesNotContain(findings, f => f.Contains("[serious]", StringComparison.Ordinal) || f.Contains("[critical]", StringComparison.Ordinal));
     }
 }

@@ -55,7 +55,8 @@ window.conclave = {
     });
     box.focus();
   },
-  // Follows new output unless the reader scrolled up to read something older (a new timeline follows).
+  // Follows new output unless the reader scrolled up to read something older (a new timeline follows);
+  // keeps the entry the reader was at in place when earlier ones were added above it.
   following: true,
   keepScrolledToEnd(id) {
     const list = document.getElementById(id);
@@ -63,12 +64,38 @@ window.conclave = {
     if (!list.dataset.scrolled) {
       list.dataset.scrolled = "1";
       conclave.following = true;
+      // Entries that grow after they were drawn (late layout, images) keep a following reader at the end.
+      new ResizeObserver(() => {
+        if (conclave.following && !conclave.earlierAnchor) document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
+      }).observe(list);
     }
-    if (conclave.following) {
-      const page = document.scrollingElement;
+    const page = document.scrollingElement;
+    const anchor = conclave.earlierAnchor;
+    if (anchor && performance.now() - anchor.at > 5000) conclave.earlierAnchor = null; // the entries never came
+    if (anchor && anchor.element.isConnected && anchor.element.previousElementSibling) {
+      conclave.earlierAnchor = null;
+      page.scrollTop += anchor.element.getBoundingClientRect().top - anchor.top;
+    } else if (conclave.following && !conclave.earlierAnchor) {
       page.scrollTop = page.scrollHeight;
     }
     conclave.markBehind();
+    conclave.loadEarlierNearTop();
+  },
+  // The timeline draws its last entries only (Timeline.razor): a reader scrolled up near its top gets
+  // the earlier ones, a page at a time, as if they had been there; so does a window they do not fill.
+  earlierAnchor: null,
+  loadEarlierNearTop() {
+    if (conclave.earlierAnchor) return;
+    const button = document.querySelector("[data-load-earlier]");
+    if (!button) return;
+    const page = document.scrollingElement;
+    const unfilled = page.scrollHeight <= page.clientHeight;
+    if (unfilled || (!conclave.following && button.getBoundingClientRect().bottom > -600)) button.click();
+  },
+  // Before earlier entries are added: where the first one drawn is, to keep it there (keepScrolledToEnd).
+  rememberEarlierAnchor() {
+    const first = document.querySelector("#timeline > [data-testid=entry]");
+    conclave.earlierAnchor = first ? { element: first, top: first.getBoundingClientRect().top, at: performance.now() } : null;
   },
   // body[data-behind] while the reader is away from the end of the page ("Jump to latest" shows).
   markBehind() {
@@ -185,6 +212,14 @@ window.conclave = {
     if (copyCode) conclave.copy(copyCode.closest(".code-block")?.querySelector("pre")?.innerText ?? "", copyCode);
     if (target.closest("[data-jump-latest]")) conclave.jumpToLatest();
   });
+  // A new search shows its first matches, not the place the whole list was scrolled to.
+  document.addEventListener("input", (e) => {
+    if (e.target.closest?.(".sidebar-search")) document.querySelector("#sidebar .sidebar-list")?.scrollTo({ top: 0 });
+  });
+  // Capturing, so it runs before Blazor handles the click and adds the entries.
+  document.addEventListener("click", (e) => {
+    if (e.target.closest("[data-load-earlier]")) conclave.rememberEarlierAnchor();
+  }, { capture: true });
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
     const menu = document.querySelector("details.user-menu[open]");
@@ -196,11 +231,16 @@ window.conclave = {
       document.querySelector("[data-drawer-toggle]")?.focus();
     }
   });
-  // Reading older entries during a run: the "jump to latest" button shows (session.css).
+  // Reading older entries during a run: the "jump to latest" button shows (session.css). Only scrolling
+  // up stops following: the page growing under a reader at the end does not.
+  let lastTop = 0;
   addEventListener("scroll", () => {
     const page = document.scrollingElement;
-    conclave.following = page.scrollHeight - page.scrollTop - page.clientHeight < 160;
+    if (page.scrollHeight - page.scrollTop - page.clientHeight < 160) conclave.following = true;
+    else if (page.scrollTop < lastTop) conclave.following = false;
+    lastTop = page.scrollTop;
     conclave.markBehind();
+    conclave.loadEarlierNearTop();
   }, { passive: true });
 })();
 

@@ -19,14 +19,14 @@ internal sealed class OwnedSessions(IDocumentStore store)
     public async Task<SessionSummary> RequireAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken) =>
         await FindAsync(ownerId, sessionId, cancellationToken) ?? throw new SessionNotFoundException(sessionId);
 
-    /// <summary>The owner's sessions, most recently updated first (at most 500).</summary>
+    /// <summary>The owner's sessions, most recently updated first (at most <see cref="SessionLimits.MaxListedSessions"/>).</summary>
     public async Task<IReadOnlyList<SessionSummary>> ListAsync(string ownerId, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
         return await session.Query<SessionSummary>()
             .Where(s => s.OwnerId == ownerId && !s.Deleted)
             .OrderByDescending(s => s.UpdatedAt)
-            .Take(500)
+            .Take(SessionLimits.MaxListedSessions)
             .ToListAsync(cancellationToken);
     }
 }
