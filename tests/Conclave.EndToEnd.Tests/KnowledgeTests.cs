@@ -20,7 +20,8 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
         var page = await app.OpenAsync($"/sessions/{session.Id}");
         await Assertions.Expect(page.GetByTestId("file-dropzone")).ToHaveAttributeAsync("data-bound", "1");
         await Assertions.Expect(page.GetByTestId("files-add-to-knowledge")).ToBeCheckedAsync();
-        await Assertions.Expect(page.GetByTestId("knowledge-empty")).ToBeVisibleAsync();
+        // Folded while the session has no knowledge (and its user no library); it opens with the first document.
+        await Assertions.Expect(page.GetByTestId("knowledge-empty")).ToBeAttachedAsync();
         // Every state the document's row is drawn in, as the page draws it.
         await page.EvaluateAsync("""
             () => {
@@ -44,6 +45,7 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.GetByTestId("file-picker").SetInputFilesAsync(new FilePayload { Name = "manual.pdf", MimeType = "application/pdf", Buffer = TestDocuments.Pdf(pages) });
 
         var row = page.GetByTestId("knowledge-document");
+        await Assertions.Expect(page.GetByTestId("knowledge")).ToHaveAttributeAsync("open", "");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "Ready", new() { Timeout = 60_000 });
         await Assertions.Expect(row.GetByTestId("document-ready")).ToBeVisibleAsync();
         var seen = await page.EvaluateAsync<string[]>("() => window.seenStates");
@@ -83,8 +85,9 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
         var page = await app.OpenAsync("/knowledge");
         var name = "Field guides " + Guid.NewGuid().ToString("N")[..6];
         await page.GetByTestId("library-name-input").FillAsync(name);
+        await Assertions.Expect(page.GetByTestId("library-name-input")).ToHaveValueAsync(name);
         await page.GetByTestId("create-library").ClickAsync();
-        await page.WaitForURLAsync("**/knowledge/libraries/*");
+        await page.WaitForURLAsync("**/knowledge/libraries/*", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("library-title")).ToHaveTextAsync(name);
         await Assertions.Expect(page.GetByTestId("library-dropzone")).ToHaveAttributeAsync("data-bound", "1");
 
