@@ -23,58 +23,16 @@ internal static class CrossNodeBench
         var baseVersion = await log.AppendAsync(session.Id, [new SessionRenamed("cross-node base", DateTimeOffset.UtcNow)], CancellationToken.None);
         var total = warmup + appends;
         var sentAt = new long[total];
-        var readAt = Enumerable.Range(0, subscribers).Select(_ => new long[total]).ToArray();
         var tokens = await nodeB.SignInForTokensAsync(ConclaveApp.DefaultUserName);
-        var clients = Enumerable.Range(0, subscribers).Select(_ => nodeB.CreateBearerClient(tokens.AccessToken)).ToList();
-        var connected = new Countdown(subscribers);
-        var delivered = new Countdown(subscribers);
-        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readers = Enumerable.Range(0, subscribers).Select(s => Task.Run(async () =>
-        {
-            try
-            {
-                await ReadAsync(s);
-            }
-            catch (Exception e)
-            {
-                failed.TrySetException(e);
-                throw;
-            }
-        })).ToList();
-
-        async Task ReadAsync(int s)
-        {
-            await foreach (var item in SseClient.ReadAsync(clients[s], session.Id, lastEventId: baseVersion - 1, CancellationToken.None))
-            {
-                var now = Stopwatch.GetTimestamp();
-                if (item.EventType != "log")
-                {
-                    continue;
-                }
-
-                var n = long.Parse(item.EventId!, CultureInfo.InvariantCulture) - baseVersion;
-                if (n == 0)
-                {
-                    connected.Signal();
-                    continue;
-                }
-
-                readAt[s][n - 1] = now;
-                Volatile.Read(ref delivered).Signal();
-                if (n == total)
-                {
-                    break;
-                }
-            }
-        }
-
-        await connected.WaitAsync(failed.Task, "every subscriber on node B connected");
+        var readers = new SubscriberSet(
+            Enumerable.Range(0, subscribers).Select(_ => nodeB.CreateBearerClient(tokens.AccessToken)).ToList(), session.Id, baseVersion, total);
+        await readers.ConnectedAsync("every subscriber on node B connected");
         for (var n = 0; n < total; n++)
         {
-            Volatile.Write(ref delivered, new Countdown(subscribers));
+            readers.Expect();
             sentAt[n] = Stopwatch.GetTimestamp();
             await log.AppendAsync(session.Id, [new SessionRenamed($"from A {n}", DateTimeOffset.UtcNow)], CancellationToken.None);
-            await delivered.WaitAsync(failed.Task, $"every subscriber on node B read event {n + 1}");
+            await readers.DeliveredAsync($"every subscriber on node B read event {n + 1}");
             if (pause > TimeSpan.Zero)
             {
                 var paused = Stopwatch.GetTimestamp();
@@ -92,14 +50,10 @@ internal static class CrossNodeBench
             }
         }
 
-        await Task.WhenAll(readers);
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
+        await readers.FinishAsync();
 
         var samples = Enumerable.Range(warmup, appends)
-            .SelectMany(n => Enumerable.Range(0, subscribers).Select(s => Stopwatch.GetElapsedTime(sentAt[n], readAt[s][n]).TotalMilliseconds))
+            .SelectMany(n => Enumerable.Range(0, subscribers).Select(s => Stopwatch.GetElapsedTime(sentAt[n], readers.ReadAt[s][n]).TotalMilliseconds))
             .ToList();
         return
         [

@@ -43,59 +43,21 @@ internal static class DeliveryBench
         var sentAt = new long[total];
         var committedAt = new long[total];
         var bareLive = new List<double>();
-        var readAt = Enumerable.Range(0, subscribers).Select(_ => new long[total]).ToArray();
         var clients = await app.OwnerClientsAsync(subscribers);
-        var connected = new Countdown(subscribers);
-        var delivered = new Countdown(subscribers);
-        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readers = Enumerable.Range(0, subscribers).Select(s => Task.Run(async () =>
-        {
-            try
-            {
-                await ReadAsync(s);
-            }
-            catch (Exception e)
-            {
-                failed.TrySetException(e);
-                throw;
-            }
-        })).ToList();
-
-        async Task ReadAsync(int s)
+        for (var s = 0; s < subscribers; s++)
         {
             clients[s].DefaultRequestHeaders.Add(DeliveryProbe.SubscriberHeader, s.ToString(CultureInfo.InvariantCulture));
-            await foreach (var item in SseClient.ReadAsync(clients[s], session.Id, lastEventId: baseVersion - 1, CancellationToken.None))
-            {
-                var now = Stopwatch.GetTimestamp();
-                if (item.EventType != "log")
-                {
-                    continue;
-                }
-
-                var n = long.Parse(item.EventId!) - baseVersion;
-                if (n == 0)
-                {
-                    connected.Signal();
-                    continue;
-                }
-
-                readAt[s][n - 1] = now;
-                Volatile.Read(ref delivered).Signal();
-                if (n == total)
-                {
-                    break;
-                }
-            }
         }
 
-        await connected.WaitAsync(failed.Task, "every subscriber connected");
+        var readers = new SubscriberSet(clients, session.Id, baseVersion, total);
+        await readers.ConnectedAsync("every subscriber connected");
         for (var n = 0; n < total; n++)
         {
-            Volatile.Write(ref delivered, new Countdown(subscribers));
+            readers.Expect();
             sentAt[n] = Stopwatch.GetTimestamp();
             await log.AppendAsync(session.Id, [new SessionRenamed($"live {n}", DateTimeOffset.UtcNow)], CancellationToken.None);
             committedAt[n] = app.Probe.LastCommitAt;
-            await delivered.WaitAsync(failed.Task, $"every subscriber read event {n + 1}");
+            await readers.DeliveredAsync($"every subscriber read event {n + 1}");
             if (pause > TimeSpan.Zero)
             {
                 var paused = Stopwatch.GetTimestamp();
@@ -113,11 +75,7 @@ internal static class DeliveryBench
             }
         }
 
-        await Task.WhenAll(readers);
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
+        await readers.FinishAsync();
 
         var counted = Enumerable.Range(warmup, appends).ToList();
         var perSubscriber = counted.SelectMany(n => Enumerable.Range(0, subscribers).Select(s => (s, n))).ToList();
@@ -131,7 +89,7 @@ internal static class DeliveryBench
             perSubscriber.Select(x => Ms(from(x.s, x.n), to(x.s, x.n))).ToList();
 
         var pacing = pause > TimeSpan.Zero ? $"paced {pause.TotalMilliseconds:0} ms" : "back to back";
-        var headline = Figure.Of($"append -> delivery, {subscribers} SSE subscribers, {pacing}", Between((_, n) => sentAt[n], (s, n) => readAt[s][n]), "ms", Target.Latency(5, 25));
+        var headline = Figure.Of($"append -> delivery, {subscribers} SSE subscribers, {pacing}", Between((_, n) => sentAt[n], (s, n) => readers.ReadAt[s][n]), "ms", Target.Latency(5, 25));
         return new Delivery(headline,
         [
             Figure.Of("  append alone, no subscriber connected", alone, "ms", Target.None),
@@ -140,7 +98,7 @@ internal static class DeliveryBench
             Figure.Of("    a bare PostgreSQL insert + commit, in the pauses between those", bareLive, "ms", Target.None),
             Figure.Of("  committed -> live feed's notification", Between((_, n) => committedAt[n], (s, n) => probe.NotifiedAt[s][n]), "ms", Target.None),
             Figure.Of("  notification -> SSE write", Between((s, n) => probe.NotifiedAt[s][n], (s, n) => probe.WrittenAt[s][n]), "ms", Target.None),
-            Figure.Of("  SSE write -> client read", Between((s, n) => probe.WrittenAt[s][n], (s, n) => readAt[s][n]), "ms", Target.None),
+            Figure.Of("  SSE write -> client read", Between((s, n) => probe.WrittenAt[s][n], (s, n) => readers.ReadAt[s][n]), "ms", Target.None),
             Figure.Of("  append called -> SSE write (the server's part)", Between((_, n) => sentAt[n], (s, n) => probe.WrittenAt[s][n]), "ms", Target.None),
         ]);
     }
