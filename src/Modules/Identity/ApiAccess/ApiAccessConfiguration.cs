@@ -36,6 +36,7 @@ internal static class ApiAccessConfiguration
             .AddPolicy(IdentityPolicies.Api, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().AddRequirements(new ApiScopeRequirement()))
             .AddPolicy(IdentityPolicies.Admin, policy => policy.AddAuthenticationSchemes(Scheme).RequireRole(ConclaveRoles.Admin));
 
+        services.AddMcpAccess();
         services.AddApiRateLimits(configuration);
         return services;
     }

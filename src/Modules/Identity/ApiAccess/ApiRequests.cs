@@ -62,6 +62,13 @@ internal sealed class ApiScopeHandler : AuthorizationHandler<ApiScopeRequirement
             return Task.CompletedTask;
         }
 
+        if (context.User.GetAudiences().Any())
+        {
+            // Only tokens for the REST API itself (no audience) are API tokens: one issued for the MCP server stays there.
+            context.Fail(new AuthorizationFailureReason(this, "The access token was issued for another resource."));
+            return Task.CompletedTask;
+        }
+
         var needed = ApiRequests.IsSafe(http.Request.Method) ? ApiScopes.Read : ApiScopes.Write;
         if (context.User.HasScope(needed))
         {

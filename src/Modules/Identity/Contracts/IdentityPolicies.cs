@@ -11,4 +11,11 @@ public static class IdentityPolicies
 
     /// <summary>Signed in with the <see cref="ConclaveRoles.Admin"/> role.</summary>
     public const string Admin = ConclaveRoles.Admin;
+
+    /// <summary>
+    /// <see cref="McpResource.Path"/>: a bearer token issued for the MCP server (its audience is
+    /// <see cref="McpResource.UriFor"/>) with <see cref="ApiScopes.Write"/>. Anything else is a 401 pointing to the
+    /// protected-resource metadata; the UI's cookie does not count.
+    /// </summary>
+    public const string Mcp = "mcp";
 }

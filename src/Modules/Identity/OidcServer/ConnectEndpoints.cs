@@ -52,8 +52,16 @@ internal static class ConnectEndpoints
                 [IdentityConstants.ApplicationScheme]);
         }
 
+        // The only resource a token may be bound to is our MCP server (ADR 0020); without one, it is for the REST API.
+        var resources = request.GetResources();
+        if (resources.Any(r => r != McpResource.UriFor(http.Request)))
+        {
+            return Reject(Errors.InvalidTarget, $"The only resource served here is {McpResource.UriFor(http.Request)}.");
+        }
+
         // Clients are registered by admins, so there is no consent screen: signing in is the consent.
         var identity = await IdentityForAsync(user, users, request.GetScopes());
+        identity.SetResources(resources);
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -70,7 +78,15 @@ internal static class ConnectEndpoints
                 return Reject(Errors.InvalidGrant, "The user no longer exists or may not sign in.");
             }
 
+            // RFC 8707: a token request may name resources of the grant only (OpenIddict neither narrows nor checks them).
+            var granted = result.Principal!.GetResources();
+            if (request.GetResources().Except(granted).Any())
+            {
+                return Reject(Errors.InvalidTarget, "The resource was not part of the authorization grant.");
+            }
+
             var identity = await IdentityForAsync(user, users, result.Principal!.GetScopes());
+            identity.SetResources(granted);
             return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 

@@ -30,6 +30,9 @@ internal static class OidcServerConfiguration
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow();
                 server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.Roles, Scopes.OfflineAccess, ApiScopes.Read, ApiScopes.Write);
+                // The one resource (RFC 8707) tokens are bound to is the MCP server, whose URI is this installation's own
+                // (derived from the request like the issuer): the connect endpoints check it, not a fixed registration.
+                server.DisableResourceValidation().IgnoreResourcePermissions();
                 server.SetAccessTokenLifetime(settings.AccessTokenLifetime)
                     .SetRefreshTokenLifetime(settings.RefreshTokenLifetime)
                     // Rotation without grace: a redeemed refresh token is dead at once (and its reuse revokes the chain).
