@@ -1,6 +1,7 @@
 using Conclave.Agents;
 using Conclave.Egress;
 using Conclave.Host.Composition;
+using Conclave.Host.Mcp;
 using Conclave.Identity;
 using Conclave.Identity.Contracts;
 using Conclave.Knowledge;
@@ -19,6 +20,7 @@ builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
 builder.Services.ConnectModules();
+builder.Services.AddConclaveMcpServer();
 
 var app = builder.Build();
 
@@ -29,6 +31,8 @@ api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
 api.MapKnowledgeModule();
+// Conclave as an MCP server, for tokens issued to it (ADR 0020).
+app.MapConclaveMcpServer();
 
 app.Run();
 
