@@ -24,7 +24,7 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
                  "Cancelling the call stops the run.")]
     public async Task<CallToolResult> RunAsync(
         ClaimsPrincipal user,
-        IProgress<ProgressNotificationValue> progress,
+        RequestContext<CallToolRequestParams> request,
         [Description("The team's name (or id), as on the Teams page: one of yours or a built-in template such as \"Assistant\".")] string team,
         [Description("The task for the team: posted as your message in the new session.")] string prompt,
         CancellationToken cancellationToken)
@@ -35,8 +35,8 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
         await McpCaller.AskAsync(() => sessions.ChooseTeamAsync(owner, session.Id, chosen.Id, chosen.Name, cancellationToken));
         var posted = await McpCaller.AskAsync(() => sessions.PostMessageAsync(owner, session.Id, prompt, cancellationToken));
         var link = McpCaller.SessionLink(http, session.Id);
-        var steps = new ProgressSteps(progress);
-        steps.Report($"Session started with {chosen.Name}: {link}");
+        var steps = new ProgressSteps(request);
+        await steps.ReportAsync($"Session started with {chosen.Name}: {link}", cancellationToken);
 
         try
         {
@@ -46,10 +46,10 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
                 switch (item)
                 {
                     case FeedPartial soFar when soFar.RunId == posted.RunId:
-                        steps.Report(soFar.Text);
+                        await steps.ReportAsync(soFar.Text, cancellationToken);
                         break;
                     case FeedDelta delta when delta.RunId == posted.RunId:
-                        steps.Report(delta.Text);
+                        await steps.ReportAsync(delta.Text, cancellationToken);
                         break;
                     case FeedEvent { Event.Data: IRunEvent step } when step.RunId == posted.RunId:
                         if (step is AgentMessageCompleted message)
@@ -59,7 +59,7 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
 
                         if (Describe(step, link) is { } text)
                         {
-                            steps.Report(text);
+                            await steps.ReportAsync(text, cancellationToken);
                         }
 
                         if (step is IRunEnded ended)
@@ -144,11 +144,21 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
         return line.Length <= TitleChars ? line : line[..(TitleChars - 1)] + "…";
     }
 
-    /// <summary>Progress notifications need an increasing progress value; there is no total (a run's length is unknown).</summary>
-    private sealed class ProgressSteps(IProgress<ProgressNotificationValue> progress)
+    /// <summary>
+    /// Progress notifications, when the caller asked for them (a progress token), each sent before the next so they
+    /// leave in order (the SDK's injected IProgress does not wait), with an increasing value and no total: a run's
+    /// length is not known.
+    /// </summary>
+    private sealed class ProgressSteps(RequestContext<CallToolRequestParams> request)
     {
         private int _count;
 
-        public void Report(string message) => progress.Report(new ProgressNotificationValue { Progress = ++_count, Message = message });
+        public async Task ReportAsync(string message, CancellationToken cancellationToken)
+        {
+            if (request.Params?.ProgressToken is { } token)
+            {
+                await request.Server.NotifyProgressAsync(token, new ProgressNotificationValue { Progress = ++_count, Message = message }, cancellationToken: cancellationToken);
+            }
+        }
     }
 }

@@ -19,15 +19,15 @@ internal sealed class SearchKnowledgeTool(IKnowledgeCollections collections, IKn
         ClaimsPrincipal user,
         [Description("The library's name (or id), as on the Knowledge page.")] string library,
         [Description("What to look for, in plain words.")] string query,
-        [Description("How many passages to return, 1 to 50 (default 5).")] int? top_k,
-        CancellationToken cancellationToken)
+        [Description("How many passages to return, 1 to 50.")] int top_k = 5,
+        CancellationToken cancellationToken = default)
     {
         var owner = user.OwnerId();
         var libraries = await collections.ListLibrariesAsync(owner, cancellationToken);
         var wanted = library.Trim();
         var chosen = libraries.FirstOrDefault(l => Guid.TryParse(wanted, out var id) ? l.Id == id : string.Equals(l.Name, wanted, StringComparison.OrdinalIgnoreCase))
             ?? throw new McpException($"Library '{wanted}' was not found.");
-        var hits = await McpCaller.AskAsync(() => search.SearchAsync(new KnowledgeQuery(owner, [chosen.Id], query, top_k ?? 5), cancellationToken));
+        var hits = await McpCaller.AskAsync(() => search.SearchAsync(new KnowledgeQuery(owner, [chosen.Id], query, top_k), cancellationToken));
         if (hits.Count == 0)
         {
             return $"Nothing in {chosen.Name} matches \"{query}\".";
