@@ -31,7 +31,8 @@ internal static class McpAccess
                 options.ForwardChallenge = McpAuthenticationDefaults.AuthenticationScheme;
                 options.ForwardForbid = McpAuthenticationDefaults.AuthenticationScheme;
             })
-            .AddMcp(options =>
+            // As AddMcp does, but with no display name: a named scheme is offered as an external login on the sign-in page.
+            .AddScheme<McpAuthenticationOptions, McpAuthenticationHandler>(McpAuthenticationDefaults.AuthenticationScheme, displayName: null, options =>
             {
                 options.ResourceMetadataUri = new Uri(McpResource.MetadataPath, UriKind.Relative);
                 options.Events.OnResourceMetadataRequest = context =>
