@@ -73,6 +73,30 @@ public sealed class McpServerTests(McpApp app) : IClassFixture<McpApp>
     }
 
     [Fact]
+    public async Task Cancelling_a_run_team_call_cancels_the_run_and_the_session_keeps_it()
+    {
+        var user = await NewUserAsync("mcp-stop");
+        await using var mcp = await McpSignIn.ConnectAsync(app, user);
+        var asked = app.Provider.Requests.Count;
+        app.Provider.Enqueue(Reply.Chunks("Thinking ", "very ", "slowly.").Gated());
+        var progress = new Notes();
+        using var cancel = new CancellationTokenSource();
+
+        var call = mcp.Client.CallToolAsync(
+            "run_team", new Dictionary<string, object?> { ["team"] = "Assistant", ["prompt"] = "Think about it." }, progress, cancellationToken: cancel.Token).AsTask();
+        await app.Provider.WaitForRequestAsync(asked, Deadline);
+        await Eventually.Until(() => progress.Messages.Any(m => m.StartsWith("Session started", StringComparison.Ordinal)), Deadline, "the session was announced");
+        var started = progress.InOrder[0];
+        var sessionId = Guid.Parse(started[(started.LastIndexOf('/') + 1)..]);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await app.WaitForEventAsync<RunCancelled>(sessionId, timeout: Deadline);
+        var kept = Assert.Single(await app.Service<ISessions>().ListAsync(OwnerOf(user), CancellationToken.None));
+        Assert.Equal((sessionId, RunStatus.Cancelled), (kept.Id, kept.LastRunStatus));
+    }
+
+    [Fact]
     public async Task Search_knowledge_finds_a_passage_of_the_caller_s_library_and_another_user_s_library_or_team_is_not_found()
     {
         var ann = await NewUserAsync("mcp-kb-ann");
@@ -166,10 +190,14 @@ public sealed class McpServerTests(McpApp app) : IClassFixture<McpApp>
         Assert.Equal("invalid_target", QueryHelpers.ParseQuery(elsewhere.Headers.Location!.Query)["error"].ToString());
     }
 
+    private string OwnerOf(string userName) => _owners[userName];
+
+    private readonly Dictionary<string, string> _owners = [];
+
     private async Task<string> NewUserAsync(string prefix)
     {
         var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
-        await app.CreateUserAsync(name);
+        _owners[name] = (await app.CreateUserAsync(name)).Id;
         return name;
     }
 
