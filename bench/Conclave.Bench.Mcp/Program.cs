@@ -42,7 +42,17 @@ try
 
         var clicked = DateTimeOffset.UtcNow;
         var approved = await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/runs/{posted.RunId}/approvals/call_{i}", new { approve = true });
-        var end = await app.WaitForRunEndAsync(session.Id, posted.RunId, deadline);
+        SessionEvent end;
+        try
+        {
+            end = await app.WaitForRunEndAsync(session.Id, posted.RunId, deadline);
+        }
+        catch (TimeoutException)
+        {
+            Console.WriteLine($"DEBUG {(int)approved.StatusCode} {await approved.Content.ReadAsStringAsync()} :: " + string.Join(", ", (await app.EventsAsync(session.Id)).Select(e => e.Type)));
+            throw;
+        }
+
         var done = (await app.EventsAsync(session.Id)).Select(e => e.Data).OfType<ToolCallCompleted>().SingleOrDefault();
         if (approved.StatusCode != HttpStatusCode.Accepted || end.Data is not RunCompleted || done is not { Outcome: ToolOutcome.Ok })
         {
@@ -126,7 +136,12 @@ static async Task<McpClient> ConnectAsync(ConclaveApp app)
     var redirectUri = new Uri("http://127.0.0.1:9/mcp-callback");
     await app.RegisterClientAsync("mcp-bench", redirectUri);
     var browser = app.CreateCookieClient();
-    (await OidcFlow.SignInAsync(browser, ConclaveApp.DefaultUserName, ConclaveApp.Password)).EnsureSuccessStatusCode();
+    var login = await OidcFlow.SignInAsync(browser, ConclaveApp.DefaultUserName, ConclaveApp.Password);
+    if (login.StatusCode != HttpStatusCode.Redirect)
+    {
+        throw new InvalidOperationException($"Signing in answered {(int)login.StatusCode}.");
+    }
+
     return await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
     {
         Endpoint = new Uri(app.BaseAddress, "mcp"),

@@ -83,6 +83,24 @@ public sealed class ApprovalTests(ConclaveApp app) : IClassFixture<ConclaveApp>
     }
 
     [Fact]
+    public async Task An_approval_answered_the_instant_it_is_asked_still_runs_the_call()
+    {
+        // The answer can land before the waiting run has given its lease up: its RunRequested then finds the lease
+        // held, and the run must still go on (once).
+        for (var i = 0; i < 8; i++)
+        {
+            var (session, runId) = await StartAsync(app, $"instant {i}", Reply.ToolCall("list_files", "{}", id: $"call_instant_{i}"));
+            app.Provider.Enqueue(Reply.Text("Empty."));
+            await app.WaitForEventAsync<ToolApprovalRequested>(session, a => a.RunId == runId, Deadline);
+
+            Assert.Equal(HttpStatusCode.Accepted, (await app.Client.PostAsJsonAsync(ApprovalUrl(session, runId, $"call_instant_{i}"), new { approve = true })).StatusCode);
+
+            Assert.IsType<RunCompleted>((await app.WaitForRunEndAsync(session, runId, Deadline)).Data);
+            Assert.Single((await app.EventsAsync(session)).Select(e => e.Data).OfType<ToolCallCompleted>(), c => c.Outcome == ToolOutcome.Ok);
+        }
+    }
+
+    [Fact]
     public async Task An_approval_pending_over_a_restart_is_answered_on_the_new_host_and_the_call_runs_exactly_once()
     {
         var (session, runId) = await StartAsync(app, "restart", Reply.ToolCall("write_file", """{"path": "once.txt", "content": "x"}""", id: "call_ask_5"), tool: "write_file");

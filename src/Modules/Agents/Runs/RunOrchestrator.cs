@@ -48,12 +48,30 @@ public sealed class RunOrchestrator
 
     public async Task ExecuteAsync(RunRequested request, CancellationToken messageCancelled)
     {
+        // A run that stopped to wait (an approval, a pause) can be answered before this execution has given its lease
+        // up: the RunRequested the answer sends then finds the lease held here and leaves the run to nobody. So once
+        // the lease is released, the log is read again, and a run that must go on goes on here.
+        while (await ExecuteOnceAsync(request, messageCancelled) && !_lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            var after = RunState.From(await _log.ReadAsync(request.SessionId, 0, messageCancelled), request.RunId);
+            if (!after.Status.IsGoing())
+            {
+                return;
+            }
+
+            _logger.LogInformation("Run {RunId} of session {SessionId} was answered while it let go; it goes on", request.RunId, request.SessionId);
+        }
+    }
+
+    /// <summary>One execution of the run; true when it stopped short of an end (to wait for an approval, a pause) and gave its lease up.</summary>
+    private async Task<bool> ExecuteOnceAsync(RunRequested request, CancellationToken messageCancelled)
+    {
         if (_lifetime.ApplicationStopping.IsCancellationRequested)
         {
             // Draining (ADR 0015): a run delivered now is not started here; another node's reaper queues it again.
             await _leases.HandOnAsync(request.SessionId, request.RunId, CancellationToken.None);
             _logger.LogInformation("Run {RunId} of session {SessionId} is handed on unstarted: this node is shutting down", request.RunId, request.SessionId);
-            return;
+            return false;
         }
 
         // Wolverine's token does not fire when the Host stops; the application's does.
@@ -73,13 +91,13 @@ public sealed class RunOrchestrator
         if (!run.State.Status.IsGoing())
         {
             _logger.LogInformation("Run {RunId} of session {SessionId} is {Status}; nothing to do", run.RunId, run.SessionId, run.State.Status);
-            return;
+            return false;
         }
 
         if (!await _leases.TryAcquireAsync(run.SessionId, run.RunId, NodeId, shutdown))
         {
             _logger.LogInformation("Run {RunId} of session {SessionId} is held by another live node; leaving it", run.RunId, run.SessionId);
-            return;
+            return false;
         }
 
         using var activity = AgentTracing.StartRun(request, run.State.TraceParent);
@@ -133,11 +151,14 @@ public sealed class RunOrchestrator
             await heartbeat;
         }
 
-        if (!leaseLost.IsCancellationRequested)
+        if (leaseLost.IsCancellationRequested)
         {
-            // A run that goes on (this node shuts down) leaves its lease stale for the reaper to hand on at once.
-            await _leases.ReleaseAsync(run.RunId, NodeId, runGoesOn: goesOn, CancellationToken.None);
+            return false;
         }
+
+        // A run that goes on (this node shuts down) leaves its lease stale for the reaper to hand on at once.
+        await _leases.ReleaseAsync(run.RunId, NodeId, runGoesOn: goesOn, CancellationToken.None);
+        return !goesOn && run.State.Status is not (RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled);
     }
 
     /// <summary>Ends the run unless something else ended it first.</summary>
