@@ -42,17 +42,7 @@ try
 
         var clicked = DateTimeOffset.UtcNow;
         var approved = await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/runs/{posted.RunId}/approvals/call_{i}", new { approve = true });
-        SessionEvent end;
-        try
-        {
-            end = await app.WaitForRunEndAsync(session.Id, posted.RunId, deadline);
-        }
-        catch (TimeoutException)
-        {
-            Console.WriteLine($"DEBUG {(int)approved.StatusCode} {await approved.Content.ReadAsStringAsync()} :: " + string.Join(", ", (await app.EventsAsync(session.Id)).Select(e => e.Type)));
-            throw;
-        }
-
+        var end = await app.WaitForRunEndAsync(session.Id, posted.RunId, deadline);
         var done = (await app.EventsAsync(session.Id)).Select(e => e.Data).OfType<ToolCallCompleted>().SingleOrDefault();
         if (approved.StatusCode != HttpStatusCode.Accepted || end.Data is not RunCompleted || done is not { Outcome: ToolOutcome.Ok })
         {
