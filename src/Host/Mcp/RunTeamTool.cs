@@ -29,6 +29,11 @@ internal sealed class RunTeamTool(ITeams teams, ISessions sessions, ISessionFeed
         [Description("The task for the team: posted as your message in the new session.")] string prompt,
         CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(prompt))
+        {
+            throw new McpException("Give the team a prompt: the task, in plain words.");
+        }
+
         var owner = user.OwnerId();
         var chosen = await FindTeamAsync(owner, team, cancellationToken);
         var session = await McpCaller.AskAsync(() => sessions.CreateAsync(owner, Title(prompt), cancellationToken));

@@ -137,6 +137,9 @@ public sealed class McpServerTests(McpApp app) : IClassFixture<McpApp>
         var foreignTeam = await mcp.Client.CallToolAsync("run_team", new Dictionary<string, object?> { ["team"] = bobTeam!.Id.ToString(), ["prompt"] = "Hello" });
         Assert.True(foreignTeam.IsError);
         Assert.Contains($"Team '{bobTeam.Id}' was not found", Text(foreignTeam), StringComparison.Ordinal);
+        var noPrompt = await mcp.Client.CallToolAsync("run_team", new Dictionary<string, object?> { ["team"] = "Assistant", ["prompt"] = "  " });
+        Assert.True(noPrompt.IsError);
+        Assert.Contains("Give the team a prompt", Text(noPrompt), StringComparison.Ordinal);
         Assert.Equal(requests, app.Provider.Requests.Count);
         Assert.Empty(JsonDocument.Parse(Text(await mcp.Client.CallToolAsync("list_sessions", new Dictionary<string, object?>())))
             .RootElement.GetProperty("sessions").EnumerateArray());
