@@ -165,7 +165,7 @@ public sealed class McpServerTests(McpApp app) : IClassFixture<McpApp>
     }
 
     [Fact]
-    public async Task A_token_for_another_audience_is_a_401_and_a_token_for_the_mcp_server_is_no_api_token()
+    public async Task A_token_for_another_audience_is_a_401_one_without_the_write_scope_a_403_and_a_token_for_the_mcp_server_is_no_api_token()
     {
         var user = await NewUserAsync("mcp-aud");
         var apiTokens = await app.SignInForTokensAsync(user);
@@ -184,9 +184,21 @@ public sealed class McpServerTests(McpApp app) : IClassFixture<McpApp>
         withMcpToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", mcpToken);
         Assert.Equal(HttpStatusCode.Forbidden, (await withMcpToken.GetAsync("/api/v1/sessions")).StatusCode);
 
-        // Our server issues tokens for itself only: another resource is refused at the authorize endpoint.
+        // A token for the MCP server without conclave.write: 403 naming the scope to ask for.
         using var browser = app.CreateCookieClient();
         await OidcFlow.SignInAsync(browser, user, ConclaveApp.Password);
+        var pkce = OidcFlow.Pkce.Create();
+        var readOnlyCode = OidcFlow.CodeFrom(
+            await browser.GetAsync(OidcFlow.AuthorizeUrl(McpApp.McpClientId, McpApp.McpRedirectUri, "conclave.read", pkce) + "&resource=" + Uri.EscapeDataString(app.McpEndpoint.ToString())),
+            McpApp.McpRedirectUri);
+        var readOnly = await OidcFlow.RedeemAsync(browser, McpApp.McpClientId, McpApp.McpRedirectUri, readOnlyCode, pkce.Verifier);
+        using var withReadOnly = new HttpClient { BaseAddress = app.BaseAddress };
+        withReadOnly.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readOnly.AccessToken);
+        var forbidden = await withReadOnly.SendAsync(Initialize());
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.StartsWith("Bearer error=\"insufficient_scope\", scope=\"conclave.write\"", Assert.Single(forbidden.Headers.WwwAuthenticate).ToString(), StringComparison.Ordinal);
+
+        // Our server issues tokens for itself only: another resource is refused at the authorize endpoint.
         var elsewhere = await browser.GetAsync(OidcFlow.AuthorizeUrl(McpApp.McpClientId, McpApp.McpRedirectUri, "conclave.write", OidcFlow.Pkce.Create())
                                                + "&resource=" + Uri.EscapeDataString("https://elsewhere.example/mcp"));
         Assert.Equal(HttpStatusCode.Redirect, elsewhere.StatusCode);

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using Conclave.Identity.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,6 @@ internal static class McpAccess
             {
                 // The SDK's handler writes the challenge (401 + resource_metadata) and serves the metadata document.
                 options.ForwardChallenge = McpAuthenticationDefaults.AuthenticationScheme;
-                options.ForwardForbid = McpAuthenticationDefaults.AuthenticationScheme;
             })
             // As AddMcp does, but with no display name: a named scheme is offered as an external login on the sign-in page.
             .AddScheme<McpAuthenticationOptions, McpAuthenticationHandler>(McpAuthenticationDefaults.AuthenticationScheme, displayName: null, options =>
@@ -81,5 +81,14 @@ internal sealed class McpTokenHandler(IOptionsMonitor<AuthenticationSchemeOption
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(validated.Principal, Scheme.Name));
+    }
+
+    /// <summary>A token for this server without <see cref="ApiScopes.Write"/>: 403 saying which scope to ask for (step-up, RFC 6750).</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        Response.Headers.WWWAuthenticate =
+            $"Bearer error=\"insufficient_scope\", scope=\"{ApiScopes.Write}\", resource_metadata=\"{McpResource.MetadataUriFor(Request)}\"";
+        return Task.CompletedTask;
     }
 }

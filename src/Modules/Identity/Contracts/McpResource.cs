@@ -18,6 +18,9 @@ public static class McpResource
     /// <summary>The canonical URI of the MCP server: the audience of its tokens.</summary>
     public static string UriFor(HttpRequest request) => $"{Origin(request)}{Path}";
 
+    /// <summary>The protected-resource metadata's absolute URL.</summary>
+    public static string MetadataUriFor(HttpRequest request) => $"{Origin(request)}{MetadataPath}";
+
     /// <summary>The authorization server's issuer, as OpenIddict derives it from the request (trailing slash included).</summary>
     public static string IssuerFor(HttpRequest request) => $"{Origin(request)}/";
 
