@@ -105,6 +105,24 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
                 return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a whole number. {usage}.");
             }
 
+            if (parameter.ParameterType == typeof(bool))
+            {
+                // true or false; models sometimes quote one ("true").
+                if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    arguments[parameter.Name] = value.GetBoolean();
+                    continue;
+                }
+
+                if (value.ValueKind == JsonValueKind.String && bool.TryParse(value.GetString(), out var flag))
+                {
+                    arguments[parameter.Name] = flag;
+                    continue;
+                }
+
+                return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be true or false. {usage}.");
+            }
+
             if (value.ValueKind != JsonValueKind.String)
             {
                 return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}. {usage}.");
@@ -127,7 +145,7 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
 
     /// <summary>"code: string", or "top_k?: integer" for an optional whole number.</summary>
     private static string Parameter(KernelParameterMetadata parameter) =>
-        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {(parameter.ParameterType == typeof(int) ? "integer" : "string")}";
+        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {(parameter.ParameterType == typeof(int) ? "integer" : parameter.ParameterType == typeof(bool) ? "boolean" : "string")}";
 }
 
 /// <summary>A call that passed the checks (<see cref="Function"/> set) or the correction for one that did not.</summary>
