@@ -1,3 +1,4 @@
+using Conclave.Agents.Contracts;
 using Conclave.Egress;
 using Conclave.McpTools.Api;
 using Conclave.McpTools.Connections;
@@ -27,11 +28,13 @@ public static class McpToolsModule
             .ValidateOnStart();
         services.AddEgressPolicy(configuration);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<McpServerCatalog>();
         services.AddSingleton<McpConnections>();
         services.AddHostedService(sp => sp.GetRequiredService<McpConnections>());
         services.AddSingleton<McpServerStore>();
         services.AddSingleton<IMcpServers>(sp => sp.GetRequiredService<McpServerStore>());
         services.AddSingleton<IMcpTools>(sp => sp.GetRequiredService<McpServerStore>());
+        services.AddSingleton<IToolSource, McpToolSource>();
         services.AddExceptionHandler<McpProblems>();
         return services;
     }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conclave.Agents.Contracts;
 using Conclave.McpTools.Contracts;
+using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
 using Npgsql;
@@ -151,5 +153,47 @@ public sealed class McpServerTests(McpToolsApp app) : IClassFixture<McpToolsApp>
 
         Assert.Equal(HttpStatusCode.NoContent, (await app.Client.DeleteAsync($"/api/v1/mcp/servers/{mine.Id}")).StatusCode);
         Assert.Contains("no MCP tool named", (await Tools.CallAsync(ConclaveApp.DefaultUserId, "private__echo", Args(new { text = "x" }))).Text);
+    }
+
+    [Fact]
+    public async Task An_agent_calls_an_mcp_tool_after_approval_and_a_made_up_one_gets_the_correction()
+    {
+        await RegisterAsync(app.Client, new { name = "agentmcp", url = app.Main.Url });
+        var offered = app.Service<IAgentTools>().AvailableTo(ConclaveApp.DefaultUserId).Single(t => t.Name == "agentmcp__echo");
+        Assert.Equal(("MCP: agentmcp", ToolPolicy.Ask), (offered.Source, offered.DefaultPolicy));
+
+        var created = await app.Client.PostAsJsonAsync("/api/v1/teams", new
+        {
+            name = $"MCP users {Guid.NewGuid():N}"[..30],
+            agents = new[] { new { name = "Caller", systemPrompt = "You call tools.", tools = new[] { "agentmcp__echo" }, askFirst = new[] { "agentmcp__echo" }, color = "#123456" } },
+            termination = new { endOnAnswer = true, maxTurns = 6 },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var team = (await created.Content.ReadFromJsonAsync<TeamDefinition>(Json.Options))!;
+        var session = await app.CreateSessionAsync("mcp agent");
+        (await app.Client.PutAsJsonAsync($"/api/v1/sessions/{session.Id}/team", new { teamId = team.Id })).EnsureSuccessStatusCode();
+        app.Provider.Enqueue(
+            Reply.ToolCall("agentmcp__nope", "{}", id: "call_mcp_made_up"),
+            Reply.ToolCall("agentmcp__echo", """{"text": "from the agent"}""", id: "call_mcp_echo"));
+        var callsBefore = app.Main.Calls;
+        var posted = await app.PostMessageAsync(session.Id, "Echo something.");
+
+        await app.WaitForEventAsync<ToolApprovalRequested>(session.Id, a => a.RunId == posted.RunId && a.CallId == "call_mcp_echo", Patience * 4);
+        var first = app.Provider.Requests.Count;
+        app.Provider.Enqueue(Reply.Text("The server said: echo: from the agent"));
+        var approve = await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/runs/{posted.RunId}/approvals/call_mcp_echo", new { approve = true });
+        Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        Assert.IsType<RunCompleted>((await app.WaitForRunEndAsync(session.Id, posted.RunId, Patience * 4)).Data);
+
+        var completed = (await app.EventsAsync(session.Id)).Select(e => e.Data).OfType<ToolCallCompleted>().ToList();
+        var echo = Assert.Single(completed, c => c.CallId == "call_mcp_echo");
+        Assert.Equal(ToolOutcome.Ok, echo.Outcome);
+        Assert.Equal("echo: from the agent", echo.Output);
+        Assert.Equal(callsBefore + 1, app.Main.Calls);
+        var toolMessage = app.Provider.Requests[first].Messages.Single(m => m.Role == "tool" && m.ToolCallId == "call_mcp_echo");
+        Assert.Equal("echo: from the agent", toolMessage.Content);
+        var madeUp = app.Provider.Requests.SelectMany(r => r.Messages).First(m => m.Role == "tool" && m.ToolCallId == "call_mcp_made_up");
+        Assert.Contains("There is no tool named 'agentmcp__nope'", madeUp.Content, StringComparison.Ordinal);
+        Assert.Contains("agentmcp__echo(text: string)", madeUp.Content, StringComparison.Ordinal);
     }
 }

@@ -18,6 +18,7 @@ internal sealed partial class McpServerStore(
     IDocumentStore store,
     IKeyRing keyRing,
     EgressPolicy egress,
+    McpServerCatalog catalog,
     McpConnections connections,
     IOptionsMonitor<McpToolsOptions> options,
     TimeProvider clock,
@@ -121,8 +122,9 @@ internal sealed partial class McpServerStore(
         await session.SaveChangesAsync(ct);
         logger.LogInformation("MCP server {Server} ({Id}) registered by {Owner} at {Url}", name, stored.Id, owner ?? "an admin for everyone", url.GetLeftPart(UriPartial.Path));
 
+        await catalog.RefreshAsync(ct);
         // Connect now, so the answer shows whether it works and what it offers.
-        await connections.For(Settings(stored)).EnsureConnectedAsync(ct);
+        await connections.For(stored).EnsureConnectedAsync(ct);
         return ViewOf(stored, ownerId);
     }
 
@@ -142,6 +144,7 @@ internal sealed partial class McpServerStore(
 
         session.Delete(stored);
         await session.SaveChangesAsync(ct);
+        await catalog.RefreshAsync(ct);
         await connections.RemoveAsync(serverId);
     }
 
@@ -154,7 +157,7 @@ internal sealed partial class McpServerStore(
             throw new McpNotFoundException("No such MCP server.");
         }
 
-        await connections.For(Settings(stored)).ReconnectAsync(ct);
+        await connections.For(stored).ReconnectAsync(ct);
         return ViewOf(stored, ownerId);
     }
 
@@ -164,7 +167,7 @@ internal sealed partial class McpServerStore(
         var tools = new List<McpToolView>();
         foreach (var server in servers)
         {
-            var connection = connections.For(Settings(server));
+            var connection = connections.For(server);
             if (connection.State is McpConnectionState.Idle)
             {
                 await connection.EnsureConnectedAsync(ct);
@@ -186,7 +189,7 @@ internal sealed partial class McpServerStore(
             return new McpToolResult($"error: there is no MCP tool named '{name}'.", true);
         }
 
-        return await connections.For(Settings(server)).CallAsync(name[(split + Separator.Length)..], arguments, ct);
+        return await connections.For(server).CallAsync(name[(split + Separator.Length)..], arguments, ct);
     }
 
     private async Task<IReadOnlyList<StoredMcpServer>> VisibleAsync(string ownerId, CancellationToken ct)
@@ -200,16 +203,11 @@ internal sealed partial class McpServerStore(
 
     private McpServerView ViewOf(StoredMcpServer server, string ownerId)
     {
-        var connection = connections.For(Settings(server));
+        var connection = connections.For(server);
         return new McpServerView(server.Id, server.Name, server.Url, server.Transport, server.OwnerId is null, server.ReadOnly,
             server.TimeoutSeconds, [.. server.ProtectedHeaders.Keys.Order(StringComparer.OrdinalIgnoreCase)], server.OwnerId == ownerId,
             connection.State, connection.LastError, connection.ConnectedAt, connection.Tools);
     }
-
-    /// <summary>What a connection needs; the headers are decrypted only when it connects.</summary>
-    private McpServerSettings Settings(StoredMcpServer server) => new(
-        server.Id, server.Name, new Uri(server.Url), server.Transport, server.ReadOnly, TimeSpan.FromSeconds(server.TimeoutSeconds),
-        () => server.ProtectedHeaders.ToDictionary(h => h.Key, h => _protector.Unprotect(h.Value)));
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }
