@@ -196,4 +196,35 @@ public sealed class McpServerTests(McpToolsApp app) : IClassFixture<McpToolsApp>
         Assert.Contains("There is no tool named 'agentmcp__nope'", madeUp.Content, StringComparison.Ordinal);
         Assert.Contains("agentmcp__echo(text: string)", madeUp.Content, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_servers_page_shows_each_servers_state_its_last_error_and_its_tools_never_a_header_value()
+    {
+        await RegisterAsync(app.Client, new { name = "shown", url = app.Main.Url, headers = new Dictionary<string, string> { ["X-Api-Key"] = "page-secret-0815" } });
+        await RegisterAsync(app.Client, new { name = "shown-down", url = app.Bouncing.Url });
+        await app.Bouncing.StopAsync();
+        try
+        {
+            Assert.True((await Tools.CallAsync(ConclaveApp.DefaultUserId, "shown-down__echo", Args(new { text = "x" }))).Failed);
+        }
+        finally
+        {
+            await app.Bouncing.StartAsync();
+        }
+
+        using var owner = app.CreateCookieClient();
+        await OidcFlow.SignInAsync(owner, ConclaveApp.DefaultUserName, ConclaveApp.Password);
+
+        var page = await owner.GetStringAsync("/mcp-servers");
+
+        var row = page[page.IndexOf("data-server=\"shown\"", StringComparison.Ordinal)..];
+        Assert.Contains("Connected", row[..row.IndexOf("</li>", StringComparison.Ordinal)]);
+        Assert.Contains("echo, hang", row);
+        Assert.Contains("headers: X-Api-Key (stored encrypted)", row);
+        Assert.DoesNotContain("page-secret-0815", page);
+        var down = page[page.IndexOf("data-server=\"shown-down\"", StringComparison.Ordinal)..];
+        down = down[..down.IndexOf("</li>", StringComparison.Ordinal)];
+        Assert.Contains("Not reachable", down);
+        Assert.Contains("Last error: ", down);
+    }
 }
