@@ -117,6 +117,7 @@ internal sealed class McpConnections(
             await connection.DisposeAsync();
         }
 
-        _http.Dispose();
+        // The shared client is left to the process: the SDK ends a session with a DELETE it does not await, and a
+        // disposed client would turn that courtesy into an error.
     }
 }
