@@ -1,11 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bunit;
 using Conclave.Agents.Contracts;
+using Conclave.Host.Components.Session;
 using Conclave.McpTools.Contracts;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Conclave.Host.Tests.McpTools;
@@ -195,6 +198,20 @@ public sealed class McpServerTests(McpToolsApp app) : IClassFixture<McpToolsApp>
         var madeUp = app.Provider.Requests.SelectMany(r => r.Messages).First(m => m.Role == "tool" && m.ToolCallId == "call_mcp_made_up");
         Assert.Contains("There is no tool named 'agentmcp__nope'", madeUp.Content, StringComparison.Ordinal);
         Assert.Contains("agentmcp__echo(text: string)", madeUp.Content, StringComparison.Ordinal);
+
+        // The timeline names the server of an MCP call (and of no built-in tool's).
+        await using var context = new BunitContext();
+        context.Services.AddSingleton(app.Service<IRunControl>());
+        var item = context.Render<ToolCallItem>(p => p
+            .Add(x => x.Call, new ToolCallView(echo.CallId, "agentmcp__echo", "{}", echo.Output, echo.Outcome))
+            .Add(x => x.Agent, "Caller")
+            .Add(x => x.SessionId, session.Id));
+        Assert.Equal("MCP: agentmcp", item.Find("[data-testid=tool-source]").TextContent);
+        var builtIn = context.Render<ToolCallItem>(p => p
+            .Add(x => x.Call, new ToolCallView("call_builtin", "list_files", "{}", "empty", ToolOutcome.Ok))
+            .Add(x => x.Agent, "Caller")
+            .Add(x => x.SessionId, session.Id));
+        Assert.Empty(builtIn.FindAll("[data-testid=tool-source]"));
     }
 
     [Fact]
