@@ -4,6 +4,7 @@ using Conclave.Host.Composition;
 using Conclave.Identity;
 using Conclave.Identity.Contracts;
 using Conclave.Knowledge;
+using Conclave.McpTools;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
@@ -18,6 +19,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.AddMcpToolsModule(builder.Configuration);
 builder.Services.ConnectModules();
 
 var app = builder.Build();
@@ -29,6 +31,7 @@ api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
 api.MapKnowledgeModule();
+api.MapMcpToolsModule();
 
 app.Run();
 
