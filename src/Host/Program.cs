@@ -5,6 +5,7 @@ using Conclave.Host.Mcp;
 using Conclave.Identity;
 using Conclave.Identity.Contracts;
 using Conclave.Knowledge;
+using Conclave.McpTools;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 
@@ -19,6 +20,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.AddMcpToolsModule(builder.Configuration);
 builder.Services.ConnectModules();
 builder.Services.AddConclaveMcpServer();
 
@@ -31,6 +33,7 @@ api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
 api.MapKnowledgeModule();
+api.MapMcpToolsModule();
 // Conclave as an MCP server, for tokens issued to it (ADR 0020).
 app.MapConclaveMcpServer();
 

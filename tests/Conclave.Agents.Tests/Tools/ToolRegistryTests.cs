@@ -127,6 +127,47 @@ public sealed class ToolRegistryTests
         Assert.Null(answer.Passages);
     }
 
+    [Fact]
+    public async Task A_tool_source_s_tools_are_offered_described_and_called_with_the_run_s_context()
+    {
+        var source = new RecordingSource();
+        var registry = new ToolRegistry(new RecordingSandbox(), new RecordingKnowledge(), [source]);
+        var team = RunLog.Team(SpeakerSelection.RoundRobin, null, "Researcher");
+        var agent = team.Agents[0] with { Tools = ["list_files", "type_text"] };
+        var run = Guid.NewGuid();
+
+        var toolbox = registry.For(Session, team, agent, null, run, "owner-1");
+        var answer = await InvokeAsync(toolbox, "type_text", """{"ref":"e3","text":"hello","submit":"true"}""");
+        var corrected = toolbox.Check("type_text", """{"ref":"e3","text":"x","submit":"maybe"}""");
+
+        Assert.Contains(registry.Available, t => t is { Name: "type_text", Source: "Test", DefaultPolicy: ToolPolicy.Ask });
+        Assert.Contains("type_text", registry.NamesFor("owner-1"));
+        Assert.Equal(["list_files()", "type_text(ref: string, text: string, submit?: boolean)"], toolbox.Signatures);
+        Assert.Equal((ToolOutcome.Ok, "typed"), (answer.Outcome, answer.Text));
+        Assert.Equal(["shots/1.png"], answer.Images);
+        Assert.Equal($"type_text {Session} {run} owner-1 Researcher e3 hello True", Assert.Single(source.Calls));
+        Assert.Contains("must be true or false", corrected.Correction, StringComparison.Ordinal);
+    }
+
+    /// <summary>A module's tools as the Agents module sees them: one described tool, calls recorded.</summary>
+    private sealed class RecordingSource : IToolSource
+    {
+        public List<string> Calls { get; } = [];
+
+        public IReadOnlyList<ToolDescriptor> ToolsFor(string ownerId) =>
+        [
+            new("type_text", "Types text into a field.",
+                """{"type":"object","properties":{"ref":{"type":"string"},"text":{"type":"string"},"submit":{"type":"boolean"}},"required":["ref","text"]}""",
+                ToolPolicy.Ask, "Test"),
+        ];
+
+        public Task<ToolResult> CallAsync(string tool, System.Text.Json.JsonElement arguments, ToolCallContext context, CancellationToken cancellationToken)
+        {
+            Calls.Add($"{tool} {context.SessionId} {context.RunId} {context.OwnerId} {context.Agent} {arguments.GetProperty("ref").GetString()} {arguments.GetProperty("text").GetString()} {arguments.GetProperty("submit").GetBoolean()}");
+            return Task.FromResult(ToolResult.Ok("typed", "shots/1.png"));
+        }
+    }
+
     private static Task<ToolAnswer> InvokeAsync(AgentToolbox toolbox, string tool, string arguments)
     {
         var check = toolbox.Check(tool, arguments);

@@ -116,11 +116,16 @@ public static class ToolNames
 /// </summary>
 public interface IAgentTools
 {
-    /// <summary>In the order agents list them.</summary>
+    /// <summary>In the order agents list them: the sandbox's, then those of every <see cref="IToolSource"/> open to everyone.</summary>
     IReadOnlyList<AgentTool> Available { get; }
+
+    /// <summary>The tools <paramref name="ownerId"/>'s agents may be given (adds per-user sources' tools, e.g. MCP).</summary>
+    IReadOnlyList<AgentTool> AvailableTo(string ownerId) => Available;
 }
 
-public sealed record AgentTool(string Name, string Description);
+/// <param name="Source">Where the tool comes from ("Sandbox", "Web", "MCP: github").</param>
+/// <param name="DefaultPolicy">What giving the tool to an agent sets: <see cref="ToolPolicy.Ask"/> adds it to ask-first.</param>
+public sealed record AgentTool(string Name, string Description, string Source = "Sandbox", ToolPolicy DefaultPolicy = ToolPolicy.Auto);
 
 /// <summary>The team a session runs with until the user picks one: the built-in Assistant.</summary>
 public static class DefaultTeam

@@ -70,7 +70,7 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
 
     /// <summary>The agent's tools, built once per execution (the functions are the same for every step).</summary>
     public AgentToolbox ToolboxOf(AgentDefinition agent, ToolRegistry tools) =>
-        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent, Knowledge);
+        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent, Knowledge, RunId, OwnerId);
 
     /// <summary>One client per provider and model for the execution, not one per step.</summary>
     public IChatCompletionService ModelOf(ResolvedProvider provider, ChatModels models) =>

@@ -16,7 +16,8 @@ internal static partial class TeamRules
     [GeneratedRegex("^#[0-9a-fA-F]{6}$")]
     private static partial Regex HexColour();
 
-    public static TeamDefinition Validate(TeamDefinition team, IReadOnlySet<Guid> ownerProviders)
+    /// <param name="tools">The tools the owner's agents may have; null means the sandbox's only.</param>
+    public static TeamDefinition Validate(TeamDefinition team, IReadOnlySet<Guid> ownerProviders, IReadOnlySet<string>? tools = null)
     {
         var name = Text(team.Name, "name", "The team's name", TeamLimits.MaxNameLength, required: true)!;
         var description = Text(team.Description, "description", "The description", TeamLimits.MaxDescriptionLength, required: false, multiline: true) ?? "";
@@ -25,7 +26,7 @@ internal static partial class TeamRules
             Fail("selection", $"Pick a speaker selection: {string.Join(", ", Enum.GetNames<SpeakerSelection>())}.");
         }
 
-        var agents = Agents(team.Agents, ownerProviders);
+        var agents = Agents(team.Agents, ownerProviders, tools ?? ToolRegistry.Names.ToHashSet(StringComparer.Ordinal));
         if (team.Selection == SpeakerSelection.Handoff && agents.Count < 2)
         {
             Fail("selection", "Handoff needs at least two agents to hand over between.");
@@ -43,7 +44,7 @@ internal static partial class TeamRules
         };
     }
 
-    private static List<AgentDefinition> Agents(IReadOnlyList<AgentDefinition>? agents, IReadOnlySet<Guid> ownerProviders)
+    private static List<AgentDefinition> Agents(IReadOnlyList<AgentDefinition>? agents, IReadOnlySet<Guid> ownerProviders, IReadOnlySet<string> known)
     {
         if (agents is null || agents.Count == 0)
         {
@@ -74,9 +75,9 @@ internal static partial class TeamRules
             var role = Text(agent.Role, $"{field}.role", $"{agentName}'s role", TeamLimits.MaxRoleLength, required: false) ?? "";
             var prompt = Text(agent.SystemPrompt, $"{field}.systemPrompt", $"{agentName}'s system prompt", TeamLimits.MaxSystemPromptLength, required: true, multiline: true)!;
             var tools = (agent.Tools ?? []).Distinct(StringComparer.Ordinal).ToList();
-            if (tools.FirstOrDefault(t => !ToolRegistry.Names.Contains(t)) is { } unknown)
+            if (tools.FirstOrDefault(t => !known.Contains(t)) is { } unknown)
             {
-                Fail($"{field}.tools", $"{agentName} has an unknown tool \"{Shorten(unknown)}\"; the tools are {string.Join(", ", ToolRegistry.Names)}.");
+                Fail($"{field}.tools", $"{agentName} has an unknown tool \"{Shorten(unknown)}\"; the tools are {string.Join(", ", known)}.");
             }
             if (agent.ProviderId is { } providerId && !ownerProviders.Contains(providerId))
             {

@@ -1,5 +1,6 @@
 using Conclave.Agents.Contracts;
 using Conclave.Agents.Providers;
+using Conclave.Agents.Tools;
 using Marten;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,7 @@ namespace Conclave.Agents.Teams;
 /// Templates are read-only; every call is scoped to its owner, so another owner's team is not found.
 /// Validation happens before anything is stored, so a refused change changes nothing.
 /// </summary>
-internal sealed class TeamStore(IDocumentStore store, TimeProvider clock, ILogger<TeamStore> logger) : ITeams
+internal sealed class TeamStore(IDocumentStore store, ToolRegistry tools, TimeProvider clock, ILogger<TeamStore> logger) : ITeams
 {
     public async Task<IReadOnlyList<TeamDefinition>> ListAsync(string ownerId, CancellationToken cancellationToken)
     {
@@ -43,7 +44,7 @@ internal sealed class TeamStore(IDocumentStore store, TimeProvider clock, ILogge
             throw new TeamValidationException("name", $"You have {count} teams, the most one user can keep. Delete teams you no longer need first.");
         }
 
-        var valid = TeamRules.Validate(team, await ProviderIdsAsync(session, ownerId, cancellationToken)) with
+        var valid = TeamRules.Validate(team, await ProviderIdsAsync(session, ownerId, cancellationToken), tools.NamesFor(ownerId)) with
         {
             Id = Guid.CreateVersion7(),
             OwnerId = ownerId,
@@ -60,7 +61,7 @@ internal sealed class TeamStore(IDocumentStore store, TimeProvider clock, ILogge
         RefuseTemplate(teamId);
         await using var session = store.LightweightSession();
         _ = await LoadOwnAsync(session, ownerId, teamId, cancellationToken) ?? throw new TeamNotFoundException(teamId);
-        var valid = TeamRules.Validate(team, await ProviderIdsAsync(session, ownerId, cancellationToken)) with
+        var valid = TeamRules.Validate(team, await ProviderIdsAsync(session, ownerId, cancellationToken), tools.NamesFor(ownerId)) with
         {
             Id = teamId,
             OwnerId = ownerId,

@@ -24,11 +24,14 @@ internal sealed record RunKnowledge(string OwnerId, Guid? TeamId, Func<int> Next
 /// The tools agents can have, as Semantic Kernel functions built from each tool's one description:
 /// the sandbox's (<see cref="SandboxToolCatalog"/>, chosen per agent), <c>search_knowledge</c>
 /// (<see cref="KnowledgeToolDefinition"/>, offered to every agent of a run whose session or team has
-/// knowledge) and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>. One toolbox per agent and run,
-/// holding exactly the agent's tools.
+/// knowledge), those of other modules' <see cref="IToolSource"/>s (chosen per agent, like the sandbox's)
+/// and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>. One toolbox per agent and run, holding exactly
+/// the agent's tools.
 /// </summary>
-internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowledge) : IAgentTools
+internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowledge, IEnumerable<IToolSource>? sources = null) : IAgentTools
 {
+    private readonly IReadOnlyList<IToolSource> _sources = [.. sources ?? []];
+
     /// <summary>The tools an agent can be given, in catalogue order.</summary>
     public static IReadOnlyList<SandboxTool> Catalog => SandboxToolCatalog.Tools;
 
@@ -37,16 +40,38 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
     /// <summary>search_knowledge's parameters, read from the JSON schema the Knowledge module describes it with.</summary>
     private static readonly IReadOnlyList<KernelParameterMetadata> KnowledgeParameters = ParametersOf(KnowledgeToolDefinition.ParametersSchema);
 
-    public IReadOnlyList<AgentTool> Available { get; } = [.. Catalog.Select(t => new AgentTool(t.Name, t.Description))];
+    /// <summary>The sandbox's tools, then those sources offer to everyone (asked with no owner).</summary>
+    public IReadOnlyList<AgentTool> Available => AvailableTo("");
+
+    public IReadOnlyList<AgentTool> AvailableTo(string ownerId) =>
+    [
+        .. Catalog.Select(t => new AgentTool(t.Name, t.Description)),
+        .. SourceTools(ownerId).Select(t => new AgentTool(t.Tool.Name, t.Tool.Description, t.Tool.Source, t.Tool.DefaultPolicy)),
+    ];
+
+    /// <summary>The names an agent of <paramref name="ownerId"/> may be given, for validating a team.</summary>
+    public IReadOnlySet<string> NamesFor(string ownerId) => AvailableTo(ownerId).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
 
     /// <param name="knowledge">Set when the run's session or team has knowledge: the agent is offered <c>search_knowledge</c>.</param>
-    public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent, RunKnowledge? knowledge = null)
+    /// <param name="runId">The run, passed to source tools' calls with <paramref name="ownerId"/>.</param>
+    /// <param name="ownerId">The run's owner: whose source tools the agent may have.</param>
+    public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent, RunKnowledge? knowledge = null, Guid runId = default, string ownerId = "")
     {
         var functions = new List<KernelFunction>();
+        var sourced = agent.Tools.Any(t => Catalog.All(c => c.Name != t)) ? SourceTools(ownerId) : [];
         foreach (var name in agent.Tools.Distinct(StringComparer.Ordinal))
         {
-            var tool = Catalog.FirstOrDefault(t => t.Name == name) ?? throw new InvalidOperationException($"'{name}' is not a sandbox tool.");
-            functions.Add(SandboxFunction(sessionId, tool));
+            if (Catalog.FirstOrDefault(t => t.Name == name) is { } tool)
+            {
+                functions.Add(SandboxFunction(sessionId, tool));
+            }
+            else if (sourced.FirstOrDefault(t => t.Tool.Name == name) is { Source: not null } found)
+            {
+                functions.Add(SourceFunction(found.Source, found.Tool, new ToolCallContext(sessionId, runId, ownerId, agent.Name)));
+            }
+
+            // A tool its source no longer offers (an MCP server removed since the team was saved) is left out:
+            // the prompt lists what exists, and a call of it gets the unknown tool's correction.
         }
 
         if (knowledge is not null)
@@ -82,6 +107,25 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
                 IsRequired = true,
             }));
 
+    private List<(IToolSource Source, ToolDescriptor Tool)> SourceTools(string ownerId) =>
+    [
+        .. _sources.SelectMany(source => source.ToolsFor(ownerId).Select(tool => (source, tool)))
+            .Where(t => Catalog.All(c => c.Name != t.tool.Name))
+            .DistinctBy(t => t.tool.Name, StringComparer.Ordinal),
+    ];
+
+    private static KernelFunction SourceFunction(IToolSource source, ToolDescriptor tool, ToolCallContext context) =>
+        KernelFunctionFactory.CreateFromMethod(
+            async (KernelArguments arguments, CancellationToken ct) =>
+            {
+                var json = JsonSerializer.SerializeToElement(arguments.ToDictionary(a => a.Key, a => a.Value));
+                var result = await source.CallAsync(tool.Name, json, context, ct);
+                return new ToolAnswer(result.Text, result.Failed ? ToolOutcome.Error : ToolOutcome.Ok, result.Images);
+            },
+            tool.Name,
+            tool.Description,
+            ParametersOf(tool.ParametersSchema));
+
     private KernelFunction KnowledgeFunction(Guid sessionId, RunKnowledge scope) =>
         KernelFunctionFactory.CreateFromMethod(
             async (KernelArguments arguments, CancellationToken ct) =>
@@ -112,26 +156,51 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
             $"Hand the conversation over to {to.Name} ({to.Role}).",
             []);
 
-    /// <summary>The parameters of an object schema: name, description, string or integer, required, and each one's own schema (bounds, default).</summary>
+    /// <summary>The parameters of an object schema: name, description, string, integer or boolean, required, and each one's own schema (bounds, default).</summary>
     private static IReadOnlyList<KernelParameterMetadata> ParametersOf(string schema)
     {
         using var document = JsonDocument.Parse(schema);
         var root = document.RootElement;
-        var required = root.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()).ToHashSet() : [];
+        var required = root.TryGetProperty("required", out var names) && names.ValueKind == JsonValueKind.Array
+            ? names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()).ToHashSet()
+            : [];
+        if (!root.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+        {
+            return [];
+        }
+
         return
         [
-            .. root.GetProperty("properties").EnumerateObject().Select(p => new KernelParameterMetadata(p.Name)
+            .. properties.EnumerateObject().Select(p => new KernelParameterMetadata(p.Name)
             {
-                Description = p.Value.TryGetProperty("description", out var description) ? description.GetString() : null,
-                ParameterType = p.Value.GetProperty("type").GetString() switch
+                Description = p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String
+                    ? description.GetString()
+                    : null,
+                ParameterType = (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null) switch
                 {
                     "string" => typeof(string),
                     "integer" => typeof(int),
-                    var other => throw new InvalidOperationException($"Tool parameter '{p.Name}' has type '{other}'; tools take strings and integers."),
+                    "boolean" => typeof(bool),
+                    "number" => typeof(double),
+                    // Arrays, objects, unions and schemas without a type (MCP servers' tools): any JSON value, passed on as it came.
+                    _ => typeof(JsonElement),
                 },
                 IsRequired = required.Contains(p.Name),
-                Schema = KernelJsonSchema.Parse(p.Value.GetRawText()),
+                Schema = SchemaOf(p.Value),
             }),
         ];
+    }
+
+    /// <summary>A parameter's own schema for the model, or none when it is not one Semantic Kernel reads (a server's tool may send anything).</summary>
+    private static KernelJsonSchema? SchemaOf(JsonElement schema)
+    {
+        try
+        {
+            return KernelJsonSchema.Parse(schema.GetRawText());
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
     }
 }
