@@ -6,6 +6,7 @@ using Conclave.Identity.Contracts;
 using Conclave.Knowledge;
 using Conclave.Sandbox;
 using Conclave.Sessions;
+using Conclave.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,6 +19,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.AddWebModule(builder.Configuration);
 builder.Services.ConnectModules();
 
 var app = builder.Build();
