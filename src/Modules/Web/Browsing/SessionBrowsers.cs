@@ -27,6 +27,7 @@ internal sealed partial class SessionBrowsers(
     private SandboxedChromium? _chromium;
     private EgressProxy? _proxy;
     private int _launches;
+    private int _disposed;
 
     public BrowserOptions Options => _options;
 
@@ -239,6 +240,11 @@ internal sealed partial class SessionBrowsers(
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_browser is not null)
         {
             try
