@@ -100,7 +100,10 @@ internal sealed class SandboxedChromium : IDisposable
         HandleSIGHUP = false,
     };
 
-    /// <summary>Processes whose environment has the home the wrapper gives Chromium: this instance's browser and its children.</summary>
+    /// <summary>
+    /// This instance's Chromium processes: those whose environment has the home the wrapper gives Chromium, and
+    /// their descendants (sandboxed ones cannot always be told by their environment). Empty when not root.
+    /// </summary>
     public IReadOnlyList<int> ProcessIds()
     {
         if (_home is null)
@@ -109,26 +112,46 @@ internal sealed class SandboxedChromium : IDisposable
         }
 
         var marker = System.Text.Encoding.UTF8.GetBytes($"HOME={_home}\0");
-        var found = new List<int>();
+        var parents = new Dictionary<int, int>();
+        var found = new HashSet<int>();
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            if (!int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                try
+                continue;
+            }
+
+            try
+            {
+                // "pid (comm) state ppid ...": the name may hold spaces and parentheses, the last ')' ends it.
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (File.ReadAllBytes(Path.Combine(folder, "environ")).AsSpan().IndexOf(marker) >= 0)
                 {
-                    if (File.ReadAllBytes(Path.Combine(folder, "environ")).AsSpan().IndexOf(marker) >= 0)
-                    {
-                        found.Add(pid);
-                    }
+                    found.Add(pid);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // Gone meanwhile, or not ours to read.
-                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // Gone meanwhile, or not ours to read.
             }
         }
 
-        return found;
+        bool added;
+        do
+        {
+            added = false;
+            foreach (var (pid, parent) in parents)
+            {
+                if (found.Contains(parent) && found.Add(pid))
+                {
+                    added = true;
+                }
+            }
+        }
+        while (added);
+
+        return [.. found.Order()];
     }
 
     /// <summary>uid and gid from /etc/passwd (no NSS lookups: a system user is local).</summary>

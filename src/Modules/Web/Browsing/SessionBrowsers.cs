@@ -37,6 +37,9 @@ internal sealed partial class SessionBrowsers(
     /// <summary>How many times a browser was started (a restart after a crash counts).</summary>
     public int Launches => _launches;
 
+    /// <summary>A browser is running and connected.</summary>
+    public bool Connected => _browser?.IsConnected == true;
+
     /// <summary>The user Chromium runs as, once started ("conclave-browser (uid 995)"); null while not started or when the Host is not root.</summary>
     public string? SandboxUser => _chromium?.User;
 
