@@ -44,6 +44,7 @@ RUN mkdir -p /etc/postgresql-common/createcluster.d \
       /usr/share/postgresql/15/man /usr/include \
       /var/lib/postgresql/*/main /etc/postgresql/*/main \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave \
+ && useradd --system --uid 10002 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave-browser \
  && mkdir -p /data /opt/conclave /run/postgresql \
  && chown postgres:postgres /run/postgresql
 
