@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Conclave.Egress;
+using Conclave.Web.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

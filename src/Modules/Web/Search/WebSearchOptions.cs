@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conclave.Web.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Web.Search;
@@ -27,18 +28,6 @@ public sealed class WebSearchOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
-}
-
-public enum WebSearchBackend
-{
-    /// <summary><c>web_search</c> is not offered.</summary>
-    None,
-
-    /// <summary>A self-hosted SearXNG's JSON API.</summary>
-    SearXNG,
-
-    /// <summary>The Brave Search API (a key is needed).</summary>
-    Brave,
 }
 
 internal sealed class WebSearchOptionsValidator : IValidateOptions<WebSearchOptions>

@@ -4,6 +4,7 @@ using Conclave.Agents.Contracts;
 using Conclave.Egress;
 using Conclave.Sandbox.Contracts;
 using Conclave.Web.Browsing;
+using Conclave.Web.Contracts;
 using Conclave.Web.Search;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
