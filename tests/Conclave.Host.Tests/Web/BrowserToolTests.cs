@@ -130,6 +130,15 @@ public sealed partial class BrowserToolTests(WebApp app)
         Assert.Matches(Wrapper(), result.Text);
     }
 
+    [Fact]
+    public void The_admin_status_names_the_active_search_backend_and_the_browser_s_allow_list()
+    {
+        var status = app.Service<Conclave.Web.Contracts.IWebStatus>().Current;
+
+        Assert.Equal($"SearXNG at {app.Site.BaseUrl}", status.SearchBackend);
+        Assert.Equal([$"127.0.0.1:{app.Site.Port}"], status.BrowserAllowList);
+    }
+
     /// <summary>The ref of the element with this role and name in a read_page answer, e.g. <c>textbox "Your question" [ref=e5]</c>.</summary>
     internal static string Ref(string page, string role, string name)
     {

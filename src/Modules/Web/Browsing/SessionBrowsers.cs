@@ -228,7 +228,13 @@ internal sealed partial class SessionBrowsers(
         }
 
         var launched = _browser;
-        launched.Disconnected += (_, _) => LogDisconnected(_logger);
+        launched.Disconnected += (_, _) =>
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                LogDisconnected(_logger);
+            }
+        };
         Interlocked.Increment(ref _launches);
         LogLaunched(_logger, _launches, _chromium.User ?? "the Host's own user", _proxy.Address);
         return launched;
