@@ -6,11 +6,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Conclave.Host.Tests.Web;
+namespace Conclave.Testing;
 
 /// <summary>
-/// The web as the browser tests see it: a small site on its own loopback port (allowed by a test-only entry of
-/// the browser's allow-list), with a form, pages that try to escape, a page that never loads, a download, and
+/// The web as the browser tests (Host and end-to-end) see it: a small site on its own loopback port (allowed by a
+/// test-only entry of the browser's allow-list), with a form, pages that try to escape, a page that never loads, a download, and
 /// a SearXNG-compatible <c>/search</c> (its real JSON format) whose results point into the site.
 /// </summary>
 public sealed class TestSite : IAsyncDisposable
