@@ -73,5 +73,5 @@ internal sealed class BrowserJanitor(SessionBrowsers browsers, TimeProvider cloc
 
 internal sealed class WebStatusReader(SessionBrowsers browsers, WebSearch search) : IWebStatus
 {
-    public WebStatus Current => new(search.Describe(), browsers.Contexts, browsers.Options.MaxContexts, browsers.SandboxUser, browsers.ProxyAddress, [.. browsers.AllowList.Select(r => r.ToString())]);
+    public WebStatus Current => new(search.Describe(), browsers.Contexts, browsers.Options.MaxContexts, browsers.SandboxUser, browsers.ProxyAddress, [.. browsers.AllowList.Select(r => r.ToString())], [.. browsers.DenyList.Select(r => r.ToString())]);
 }

@@ -136,7 +136,8 @@ public sealed partial class BrowserToolTests(WebApp app)
         var status = app.Service<Conclave.Web.Contracts.IWebStatus>().Current;
 
         Assert.Equal($"SearXNG at {app.Site.BaseUrl}", status.SearchBackend);
-        Assert.Equal([$"127.0.0.1:{app.Site.Port}"], status.BrowserAllowList);
+        Assert.Equal($"127.0.0.1:{app.Site.Port}", status.BrowserAllowList[0]);
+        Assert.Equal([WebApp.DeniedDomain], status.BrowserDenyList);
     }
 
     /// <summary>The ref of the element with this role and name in a read_page answer, e.g. <c>textbox "Your question" [ref=e5]</c>.</summary>

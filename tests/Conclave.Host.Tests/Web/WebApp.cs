@@ -25,6 +25,11 @@ public sealed class WebApp() : ConclaveApp(kestrel: true)
     /// <summary>A public-looking name that resolves to loopback.</summary>
     public const string LoopbackName = "rebind.test";
 
+    /// <summary>Names of the site (they resolve to loopback and are allowed on its port): one plain, two under the denied domain.</summary>
+    public static readonly string[] SiteNames = ["site.test", "denied.test", "www.denied.test"];
+
+    public const string DeniedDomain = "denied.test";
+
     /// <summary>Each session's workspace quota: a download bigger than this is refused.</summary>
     public const long QuotaBytes = 2 * 1024 * 1024;
 
@@ -50,6 +55,12 @@ public sealed class WebApp() : ConclaveApp(kestrel: true)
     {
         // Test-only: the site is allowed for the browser; everything else keeps the default policy.
         settings["Conclave:Browser:AllowList:0"] = $"127.0.0.1:{Site.Port}";
+        for (var i = 0; i < SiteNames.Length; i++)
+        {
+            settings[$"Conclave:Browser:AllowList:{i + 1}"] = $"{SiteNames[i]}:{Site.Port}";
+        }
+
+        settings["Conclave:Browser:DenyList:0"] = DeniedDomain;
         settings["Conclave:Browser:CallTimeout"] = "00:00:10";
         settings["Conclave:Browser:MaxReadChars"] = "4000";
         settings["Conclave:Sandbox:WorkspaceQuotaBytes"] = QuotaBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -87,7 +98,7 @@ public sealed class WebApp() : ConclaveApp(kestrel: true)
     private sealed class StandInDns : IDnsResolver
     {
         public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
-            string.Equals(host, LoopbackName, StringComparison.OrdinalIgnoreCase)
+            string.Equals(host, LoopbackName, StringComparison.OrdinalIgnoreCase) || SiteNames.Contains(host, StringComparer.OrdinalIgnoreCase)
                 ? Task.FromResult(new[] { IPAddress.Loopback })
                 : Dns.GetHostAddressesAsync(host, cancellationToken);
     }

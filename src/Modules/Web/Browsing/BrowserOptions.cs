@@ -49,6 +49,12 @@ public sealed class BrowserOptions
     /// <c>host:port</c>, an address or CIDR range with an optional port), e.g. an intranet wiki.
     /// </summary>
     public List<string> AllowList { get; set; } = [];
+
+    /// <summary>
+    /// Entries denied to the browser whatever allows them: a domain (<c>example.com</c>, with its subdomains),
+    /// an address or CIDR range (<c>198.51.100.0/24</c>), judged on the address connected to.
+    /// </summary>
+    public List<string> DenyList { get; set; } = [];
 }
 
 internal sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
@@ -61,6 +67,14 @@ internal sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
             if (!EgressRule.TryParse(options.AllowList[i], out _, out var error))
             {
                 failures.Add($"{BrowserOptions.Section}:AllowList:{i} ('{options.AllowList[i]}'): {error}");
+            }
+        }
+
+        for (var i = 0; i < options.DenyList.Count; i++)
+        {
+            if (!EgressDenyRule.TryParse(options.DenyList[i], out _, out var error))
+            {
+                failures.Add($"{BrowserOptions.Section}:DenyList:{i} ('{options.DenyList[i]}'): {error} Entries are a domain (example.com), an address or a CIDR range (198.51.100.0/24).");
             }
         }
 

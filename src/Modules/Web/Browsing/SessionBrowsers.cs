@@ -49,6 +49,9 @@ internal sealed partial class SessionBrowsers(
     /// <summary>Entries allowed for the browser besides the egress policy's own.</summary>
     public IReadOnlyList<EgressRule> AllowList { get; } = [.. options.Value.AllowList.Select(e => EgressRule.TryParse(e, out var rule, out _) ? rule : null).OfType<EgressRule>()];
 
+    /// <summary>Entries denied to the browser whatever allows them.</summary>
+    public IReadOnlyList<EgressDenyRule> DenyList { get; } = [.. options.Value.DenyList.Select(e => EgressDenyRule.TryParse(e, out var rule, out _) ? rule : null).OfType<EgressDenyRule>()];
+
     /// <summary>
     /// Runs <paramref name="action"/> on the session's browser (creating its context if needed), one call
     /// per session at a time, within <see cref="BrowserOptions.CallTimeout"/>.
@@ -212,7 +215,7 @@ internal sealed partial class SessionBrowsers(
 
         if (_proxy is null)
         {
-            _proxy = new EgressProxy(policy, AllowList, maxConnections: 64 * _options.MaxContexts, loggers.CreateLogger<EgressProxy>());
+            _proxy = new EgressProxy(policy, AllowList, maxConnections: 64 * _options.MaxContexts, loggers.CreateLogger<EgressProxy>(), DenyList);
             _proxy.Start();
         }
 

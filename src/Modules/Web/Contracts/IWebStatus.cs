@@ -10,4 +10,4 @@ public interface IWebStatus
 /// <param name="OpenContexts">Sessions with an open browser context on this node.</param>
 /// <param name="SandboxUser">The user Chromium runs as, once started; null before, or when the Host is not root.</param>
 /// <param name="Proxy">The egress proxy the browser goes through, once started.</param>
-public sealed record WebStatus(string SearchBackend, int OpenContexts, int MaxContexts, string? SandboxUser, Uri? Proxy, IReadOnlyList<string> BrowserAllowList);
+public sealed record WebStatus(string SearchBackend, int OpenContexts, int MaxContexts, string? SandboxUser, Uri? Proxy, IReadOnlyList<string> BrowserAllowList, IReadOnlyList<string> BrowserDenyList);

@@ -142,6 +142,12 @@ internal sealed partial class WebTools(SessionBrowsers browsers, WebSearch searc
             return ToolResult.Error("error: open_url takes an http:// or https:// address; file:, chrome:, view-source:, data:, javascript: and other schemes are refused.");
         }
 
+        if (browsers.DenyList.FirstOrDefault(d => d.DeniesName(url.IdnHost)) is { } denied)
+        {
+            LogRefused(logger, browser.SessionId, browser.RunId, SessionBrowsers.Shorten(url.ToString()), $"denied by the entry {denied}");
+            return ToolResult.Error($"error: {url.Host} is denied by the administrator's deny list ({denied}).");
+        }
+
         if (policy.RefusalOf(url, browsers.AllowList) is { } refusal)
         {
             LogRefused(logger, browser.SessionId, browser.RunId, SessionBrowsers.Shorten(url.ToString()), refusal);
