@@ -66,6 +66,9 @@ public sealed class WebBrowsingPageTests(WebBrowsingApp app) : IClassFixture<Web
         var shot = page.GetByTestId("tool-image");
         await Assertions.Expect(shot).ToBeVisibleAsync();
         Assert.True(await shot.EvaluateAsync<int>("img => img.naturalWidth") >= 1280, "the screenshot's PNG loads from the session's files");
+        // A thumbnail in the timeline, a link to the full screenshot.
+        Assert.True(await shot.EvaluateAsync<int>("img => img.getBoundingClientRect().height") <= 240);
+        await Assertions.Expect(page.GetByTestId("tool-image-link")).ToHaveAttributeAsync("href", (await shot.GetAttributeAsync("src"))!);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserApp.ScreenshotPath("web-browsing.png"), FullPage = true });
     }
 }
