@@ -82,6 +82,12 @@ internal sealed partial class WebTools(SessionBrowsers browsers, WebSearch searc
             LogToolFailed(logger, tool, context.SessionId, context.RunId, e.Message);
             return ToolResult.Error($"error: {e.Message}");
         }
+        catch (TimeoutException)
+        {
+            // The browser did not answer at all within the call's limit (beyond Playwright's own timeouts).
+            LogToolFailed(logger, tool, context.SessionId, context.RunId, "no answer within the call timeout");
+            return ToolResult.Error($"error: the browser did not answer within {browsers.Options.CallTimeout.TotalSeconds:0} s. Try again; if it keeps failing, go on without the web.");
+        }
     }
 
     private async Task<ToolResult> SearchAsync(string query, CancellationToken cancellationToken)
