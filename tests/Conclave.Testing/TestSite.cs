@@ -23,7 +23,10 @@ public sealed class TestSite : IAsyncDisposable
 
     public int Port => BaseUrl.Port;
 
-    /// <summary>Queries <c>/search</c> received.</summary>
+    /// <summary>The key the Brave-compatible endpoint expects.</summary>
+    public const string BraveKey = "test-brave-key-0123456789";
+
+    /// <summary>Queries <c>/search</c> (and the Brave endpoint) received.</summary>
     public ConcurrentQueue<string> Searches { get; } = new();
 
     /// <summary>Requests of the page that never finishes.</summary>
@@ -73,6 +76,26 @@ public sealed class TestSite : IAsyncDisposable
                 },
                 answers = Array.Empty<string>(),
                 suggestions = Array.Empty<string>(),
+            });
+        });
+        // Brave Search's web search API, in its JSON format; it answers only the expected subscription token.
+        app.MapGet("/brave/res/v1/web/search", (HttpContext context, string? q) =>
+        {
+            if (context.Request.Headers["X-Subscription-Token"] != BraveKey)
+            {
+                return Results.StatusCode(401);
+            }
+
+            Searches.Enqueue(q ?? "");
+            return Results.Json(new
+            {
+                type = "search",
+                query = new { original = q },
+                web = new
+                {
+                    type = "search",
+                    results = new[] { new { title = "The oracle's question form", url = Url("form").ToString(), description = "Ask <strong>any</strong> question.", language = "en" } },
+                },
             });
         });
         app.MapGet("/cookie/set", (HttpContext context, string value) =>
