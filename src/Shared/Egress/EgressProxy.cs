@@ -65,6 +65,16 @@ public sealed partial class EgressProxy : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// The same credentials, logged as <paramref name="tag"/> from now on (e.g. when a session's browsing starts a
+    /// new run). Revoked credentials stay revoked.
+    /// </summary>
+    public ProxyClient Retag(ProxyClient client, string tag)
+    {
+        var retagged = client with { Tag = tag };
+        return _clients.TryGetValue(client.UserName, out var current) && _clients.TryUpdate(client.UserName, retagged, current) ? retagged : client;
+    }
+
     /// <summary>The credentials stop working; connections already open are not cut.</summary>
     public void Revoke(ProxyClient client) => _clients.TryRemove(client.UserName, out _);
 

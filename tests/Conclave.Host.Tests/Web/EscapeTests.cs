@@ -34,7 +34,8 @@ public sealed class EscapeTests(WebApp app)
         Assert.False(opened.Failed, opened.Text);
         Assert.Equal(0, await app.Canary.SettledConnectionsAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, app.UdpCanary.Datagrams);
-        var refusals = app.Logs.Lines.Where(l => l.Contains($"session {session}", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal)).ToList();
+        // Each refusal is logged with the session and the run (the proxy's client tag).
+        var refusals = app.Logs.Lines.Where(l => l.Contains($"session {session}, run ", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal)).ToList();
         foreach (var target in new[] { $"127.0.0.1:{canary}", $"{WebApp.LoopbackName}:{canary}", "169.254.169.254:80", $"127.0.0.1:{app.BaseAddress.Port}", $"127.0.0.1:{postgres}" })
         {
             Assert.Contains(refusals, l => l.Contains(target, StringComparison.Ordinal));

@@ -13,7 +13,8 @@ internal sealed class SessionBrowser(Guid sessionId, IBrowserContext context, Pr
 
     public IBrowserContext Context { get; } = context;
 
-    public ProxyClient ProxyClient { get; } = proxyClient;
+    /// <summary>The credentials of its traffic, tagged with the session and the run of the call under way.</summary>
+    public ProxyClient ProxyClient { get; set; } = proxyClient;
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

@@ -62,7 +62,13 @@ internal sealed partial class SessionBrowsers(
         await session.Gate.WaitAsync(cancellationToken);
         try
         {
-            session.RunId = runId;
+            if (session.RunId != runId)
+            {
+                // The proxy's log lines name the run too.
+                session.RunId = runId;
+                session.ProxyClient = _proxy!.Retag(session.ProxyClient, $"session {sessionId}, run {runId}");
+            }
+
             session.LastUsed = clock.GetUtcNow();
             return await action(session).WaitAsync(_options.CallTimeout + TimeSpan.FromSeconds(5), cancellationToken);
         }
