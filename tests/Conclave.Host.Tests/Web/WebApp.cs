@@ -41,7 +41,7 @@ public sealed class WebApp() : ConclaveApp(kestrel: true)
 
     public CapturedLogs Logs { get; } = new();
 
-    public IToolSource Web => Services.GetServices<IToolSource>().Single();
+    public IToolSource Web => Services.GetServices<IToolSource>().OfType<Conclave.Web.Tools.WebTools>().Single();
 
     public override async Task InitializeAsync()
     {
