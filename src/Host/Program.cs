@@ -4,6 +4,7 @@ using Conclave.Host.Composition;
 using Conclave.Identity;
 using Conclave.Identity.Contracts;
 using Conclave.Knowledge;
+using Conclave.McpTools;
 using Conclave.Sandbox;
 using Conclave.Sessions;
 using Conclave.Web;
@@ -20,6 +21,7 @@ builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
 builder.Services.AddWebModule(builder.Configuration);
+builder.Services.AddMcpToolsModule(builder.Configuration);
 builder.Services.ConnectModules();
 
 var app = builder.Build();
@@ -31,6 +33,7 @@ api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
 api.MapKnowledgeModule();
+api.MapMcpToolsModule();
 
 app.Run();
 

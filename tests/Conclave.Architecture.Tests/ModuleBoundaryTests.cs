@@ -19,6 +19,7 @@ public sealed class ModuleBoundaryTests
         Assembly.Load("Conclave.Sandbox"),
         Assembly.Load("Conclave.Knowledge"),
         Assembly.Load("Conclave.Web"),
+        Assembly.Load("Conclave.McpTools"),
     ];
 
     private static readonly Assembly Host = typeof(Program).Assembly;

@@ -7,6 +7,7 @@ using JasperFx;
 using JasperFx.CodeGeneration;
 using Marten;
 using Weasel.Core;
+using Conclave.McpTools;
 using Wolverine;
 using Wolverine.Marten;
 
@@ -29,6 +30,7 @@ internal static class PersistenceExtensions
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.ConfigureSessions();
                 options.ConfigureAgents();
+                options.ConfigureMcpTools();
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()

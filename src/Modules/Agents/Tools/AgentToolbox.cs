@@ -123,6 +123,25 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
                 return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be true or false. {usage}.");
             }
 
+            if (parameter.ParameterType == typeof(double))
+            {
+                if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var real)
+                    || value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out real))
+                {
+                    arguments[parameter.Name] = real;
+                    continue;
+                }
+
+                return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a number. {usage}.");
+            }
+
+            if (parameter.ParameterType == typeof(JsonElement))
+            {
+                // Any JSON (an array, an object): the tool's server checks it against its own schema.
+                arguments[parameter.Name] = value.Clone();
+                continue;
+            }
+
             if (value.ValueKind != JsonValueKind.String)
             {
                 return CheckedCall.Rejected($"The argument '{parameter.Name}' of {name} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}. {usage}.");
@@ -145,7 +164,14 @@ internal sealed class AgentToolbox(IReadOnlyList<KernelFunction> functions, IRea
 
     /// <summary>"code: string", or "top_k?: integer" for an optional whole number.</summary>
     private static string Parameter(KernelParameterMetadata parameter) =>
-        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {(parameter.ParameterType == typeof(int) ? "integer" : parameter.ParameterType == typeof(bool) ? "boolean" : "string")}";
+        $"{parameter.Name}{(parameter.IsRequired ? "" : "?")}: {TypeName(parameter.ParameterType)}";
+
+    private static string TypeName(Type? type) =>
+        type == typeof(int) ? "integer"
+        : type == typeof(bool) ? "boolean"
+        : type == typeof(double) ? "number"
+        : type == typeof(JsonElement) ? "json"
+        : "string";
 }
 
 /// <summary>A call that passed the checks (<see cref="Function"/> set) or the correction for one that did not.</summary>

@@ -161,8 +161,10 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
     {
         using var document = JsonDocument.Parse(schema);
         var root = document.RootElement;
-        var required = root.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()).ToHashSet() : [];
-        if (!root.TryGetProperty("properties", out var properties))
+        var required = root.TryGetProperty("required", out var names) && names.ValueKind == JsonValueKind.Array
+            ? names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()).ToHashSet()
+            : [];
+        if (!root.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
         {
             return [];
         }
@@ -171,17 +173,34 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
         [
             .. properties.EnumerateObject().Select(p => new KernelParameterMetadata(p.Name)
             {
-                Description = p.Value.TryGetProperty("description", out var description) ? description.GetString() : null,
-                ParameterType = p.Value.GetProperty("type").GetString() switch
+                Description = p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String
+                    ? description.GetString()
+                    : null,
+                ParameterType = (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null) switch
                 {
                     "string" => typeof(string),
                     "integer" => typeof(int),
                     "boolean" => typeof(bool),
-                    var other => throw new InvalidOperationException($"Tool parameter '{p.Name}' has type '{other}'; tools take strings, integers and booleans."),
+                    "number" => typeof(double),
+                    // Arrays, objects, unions and schemas without a type (MCP servers' tools): any JSON value, passed on as it came.
+                    _ => typeof(JsonElement),
                 },
                 IsRequired = required.Contains(p.Name),
-                Schema = KernelJsonSchema.Parse(p.Value.GetRawText()),
+                Schema = SchemaOf(p.Value),
             }),
         ];
+    }
+
+    /// <summary>A parameter's own schema for the model, or none when it is not one Semantic Kernel reads (a server's tool may send anything).</summary>
+    private static KernelJsonSchema? SchemaOf(JsonElement schema)
+    {
+        try
+        {
+            return KernelJsonSchema.Parse(schema.GetRawText());
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
     }
 }
