@@ -34,7 +34,8 @@ RUN echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] htt
 FROM debian:bookworm-slim
 COPY deploy/image/packages.txt /tmp/packages.txt
 # As scripts/image.sh: no docs or translations, no cluster made by the packaging (the entrypoint
-# makes one under /data), the conclave user (uid 10001) for when the app need not mount.
+# makes one under /data), the conclave user (uid 10001) for when the app need not mount, and
+# conclave-browser (uid 10002), whom a root Host runs Chromium as (docs/adr/0018-browser-sandbox.md).
 RUN mkdir -p /etc/postgresql-common/createcluster.d \
  && echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/conclave.conf \
  && apt-get update \
@@ -44,6 +45,7 @@ RUN mkdir -p /etc/postgresql-common/createcluster.d \
       /usr/share/postgresql/15/man /usr/include \
       /var/lib/postgresql/*/main /etc/postgresql/*/main \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave \
+ && useradd --system --uid 10002 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave-browser \
  && mkdir -p /data /opt/conclave /run/postgresql \
  && chown postgres:postgres /run/postgresql
 

@@ -159,6 +159,7 @@ else
     --essential-hook='mkdir -p "$1"/etc/postgresql-common/createcluster.d && echo "create_main_cluster = false" >"$1"/etc/postgresql-common/createcluster.d/conclave.conf' \
     --customize-hook='rm -rf "$1"/var/lib/postgresql/*/main "$1"/etc/postgresql/*/main' \
     --customize-hook='chroot "$1" useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave' \
+    --customize-hook='chroot "$1" useradd --system --uid 10002 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conclave-browser' \
     --customize-hook='mkdir -p "$1"/data "$1"/opt/conclave "$1"/run/postgresql && chroot "$1" chown postgres:postgres /run/postgresql' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
     "$SUITE" "$rootfs" \

@@ -8,6 +8,7 @@ using Conclave.Knowledge;
 using Conclave.McpTools;
 using Conclave.Sandbox;
 using Conclave.Sessions;
+using Conclave.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,6 +21,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.AddWebModule(builder.Configuration);
 builder.Services.AddMcpToolsModule(builder.Configuration);
 builder.Services.ConnectModules();
 builder.Services.AddConclaveMcpServer();

@@ -7,7 +7,7 @@ namespace Conclave.EndToEnd.Tests;
 /// The Host on a real Kestrel port with Debian's Chromium driven by Playwright. Playwright's own
 /// browser download cannot work offline, so the system Chromium is launched by path.
 /// </summary>
-public sealed class BrowserApp() : ConclaveApp(kestrel: true)
+public class BrowserApp() : ConclaveApp(kestrel: true)
 {
     private IPlaywright? _playwright;
     private IBrowserContext? _context;

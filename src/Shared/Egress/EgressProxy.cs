@@ -25,6 +25,7 @@ public sealed partial class EgressProxy : IAsyncDisposable
 
     private readonly EgressPolicy _policy;
     private readonly IReadOnlyList<EgressRule> _allowed;
+    private readonly IReadOnlyList<EgressDenyRule> _denied;
     private readonly int _maxConnections;
     private readonly ILogger<EgressProxy> _logger;
     private readonly ConcurrentDictionary<string, ProxyClient> _clients = new(StringComparer.Ordinal);
@@ -34,10 +35,12 @@ public sealed partial class EgressProxy : IAsyncDisposable
     private int _open;
 
     /// <param name="allowed">Allow-list entries for this proxy's clients only (e.g. a test site on loopback), besides the policy's own.</param>
-    public EgressProxy(EgressPolicy policy, IReadOnlyList<EgressRule> allowed, int maxConnections, ILogger<EgressProxy> logger)
+    /// <param name="denied">Deny entries for this proxy's clients (domains, addresses, ranges), stronger than any allow entry.</param>
+    public EgressProxy(EgressPolicy policy, IReadOnlyList<EgressRule> allowed, int maxConnections, ILogger<EgressProxy> logger, IReadOnlyList<EgressDenyRule>? denied = null)
     {
         _policy = policy;
         _allowed = allowed;
+        _denied = denied ?? [];
         _maxConnections = maxConnections;
         _logger = logger;
         _listener = new TcpListener(IPAddress.Loopback, 0);
@@ -60,6 +63,16 @@ public sealed partial class EgressProxy : IAsyncDisposable
         var client = new ProxyClient(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), tag);
         _clients[client.UserName] = client;
         return client;
+    }
+
+    /// <summary>
+    /// The same credentials, logged as <paramref name="tag"/> from now on (e.g. when a session's browsing starts a
+    /// new run). Revoked credentials stay revoked.
+    /// </summary>
+    public ProxyClient Retag(ProxyClient client, string tag)
+    {
+        var retagged = client with { Tag = tag };
+        return _clients.TryGetValue(client.UserName, out var current) && _clients.TryUpdate(client.UserName, retagged, current) ? retagged : client;
     }
 
     /// <summary>The credentials stop working; connections already open are not cut.</summary>
@@ -161,10 +174,26 @@ public sealed partial class EgressProxy : IAsyncDisposable
             return;
         }
 
+        if (_denied.FirstOrDefault(d => d.DeniesName(host) || IPAddress.TryParse(host.Trim('[', ']'), out var literal) && d.DeniesAddress(literal)) is { } deniedName)
+        {
+            LogRefused(_logger, who.Tag, method, $"{host}:{port}", $"denied by the entry {deniedName}");
+            await AnswerAsync(client, 403, "Forbidden", $"{EgressRefusedException.Display(host)}:{port} is refused by the egress policy.", cancellationToken);
+            return;
+        }
+
         Stream upstream;
         try
         {
             upstream = await _policy.ConnectAsync(new DnsEndPoint(host, port), _allowed, cancellationToken);
+            // A denied range is judged on the address actually connected to, as the policy judges its own.
+            if (_denied.Count > 0 && upstream is NetworkStream { Socket.RemoteEndPoint: IPEndPoint remote }
+                && _denied.FirstOrDefault(d => d.DeniesAddress(remote.Address)) is { } deniedRange)
+            {
+                await upstream.DisposeAsync();
+                LogRefused(_logger, who.Tag, method, $"{host}:{port}", $"{remote.Address} is denied by the entry {deniedRange}");
+                await AnswerAsync(client, 403, "Forbidden", $"{EgressRefusedException.Display(host)}:{port} is refused by the egress policy.", cancellationToken);
+                return;
+            }
         }
         catch (EgressRefusedException e)
         {
