@@ -49,6 +49,7 @@ public static class SandboxModule
         services.AddSingleton<WarmPool>();
         services.AddSingleton<SessionSandboxes>();
         services.AddSingleton<ISandbox>(sp => sp.GetRequiredService<SessionSandboxes>());
+        services.AddSingleton<ISandboxProcesses>(sp => sp.GetRequiredService<SessionSandboxes>());
         services.AddSingleton<IWorkspace, WorkspaceFiles>();
         services.AddSingleton<ISandboxTools, SandboxTools>();
         services.AddSingleton<SandboxJanitor>();

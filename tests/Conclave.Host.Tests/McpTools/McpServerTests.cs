@@ -5,6 +5,7 @@ using Bunit;
 using Conclave.Agents.Contracts;
 using Conclave.Host.Components.Session;
 using Conclave.McpTools.Contracts;
+using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
@@ -243,5 +244,64 @@ public sealed class McpServerTests(McpToolsApp app) : IClassFixture<McpToolsApp>
         down = down[..down.IndexOf("</li>", StringComparison.Ordinal)];
         Assert.Contains("Not reachable", down);
         Assert.Contains("Last error: ", down);
+    }
+
+    [Fact]
+    public async Task A_local_server_runs_in_the_sessions_sandbox_and_its_tools_ask_before_each_call()
+    {
+        var session = await app.CreateSessionAsync("local mcp");
+        await using (var script = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(LocalMcpServer.Script)))
+        {
+            await app.Service<IWorkspace>().WriteAsync(session.Id, LocalMcpServer.FileName, script);
+        }
+
+        var response = await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/mcp-servers", new { name = "local", command = new[] { "python3", LocalMcpServer.FileName } });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body);
+        var view = JsonSerializer.Deserialize<McpServerView>(body, Json.Options)!;
+        Assert.Equal((McpConnectionState.Connected, McpTransport.Stdio), (view.State, view.Transport));
+        Assert.Equal(["local__add", "local__where"], view.Tools.Select(t => t.Name).Order());
+
+        // A session's local server is not a tool of the user's other sessions, nor listed with the remote ones.
+        Assert.DoesNotContain(app.Service<IAgentTools>().AvailableTo(ConclaveApp.DefaultUserId), t => t.Name.StartsWith("local__", StringComparison.Ordinal));
+        Assert.DoesNotContain(await app.Client.GetFromJsonAsync<List<McpServerView>>("/api/v1/mcp/servers", Json.Options) ?? [], s => s.Name == "local");
+
+        var created = await app.Client.PostAsJsonAsync("/api/v1/teams", new
+        {
+            name = $"Local MCP {Guid.NewGuid():N}"[..30],
+            agents = new[] { new { name = "Runner", systemPrompt = "You run things.", tools = new[] { "run_python" }, color = "#123456" } },
+            termination = new { endOnAnswer = true, maxTurns = 8 },
+        });
+        var team = (await created.Content.ReadFromJsonAsync<TeamDefinition>(Json.Options))!;
+        (await app.Client.PutAsJsonAsync($"/api/v1/sessions/{session.Id}/team", new { teamId = team.Id })).EnsureSuccessStatusCode();
+        app.Provider.Enqueue(Reply.ToolCall("local__where", "{}", id: "call_local_where"));
+        var posted = await app.PostMessageAsync(session.Id, "Where does your tool run?");
+
+        await app.WaitForEventAsync<ToolApprovalRequested>(session.Id, a => a.RunId == posted.RunId && a.CallId == "call_local_where", Patience * 4);
+        app.Provider.Enqueue(
+            Reply.ToolCall("local__add", """{"a": 2, "b": 3.5}""", id: "call_local_add"),
+            Reply.ToolCall("run_python", """{"code": "import socket; print(socket.gethostname())"}""", id: "call_kernel_host"),
+            Reply.Text("Both run in the same sandbox."));
+        (await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/runs/{posted.RunId}/approvals/call_local_where", new { approve = true, alwaysInSession = false })).EnsureSuccessStatusCode();
+        await app.WaitForEventAsync<ToolApprovalRequested>(session.Id, a => a.RunId == posted.RunId && a.CallId == "call_local_add", Patience * 4);
+        (await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/runs/{posted.RunId}/approvals/call_local_add", new { approve = true })).EnsureSuccessStatusCode();
+        Assert.IsType<RunCompleted>((await app.WaitForRunEndAsync(session.Id, posted.RunId, Patience * 4)).Data);
+
+        var completed = (await app.EventsAsync(session.Id)).Select(e => e.Data).OfType<ToolCallCompleted>().ToDictionary(c => c.CallId);
+        var where = completed["call_local_where"].Output.Split(' ');
+        var kernelHost = completed["call_kernel_host"].Output;
+        Assert.Equal(ToolOutcome.Ok, completed["call_local_where"].Outcome);
+        Assert.Equal("/workspace", where[1]);
+        Assert.Contains(where[0], kernelHost, StringComparison.Ordinal); // the kernel of the session's container has the same hostname
+        Assert.NotEqual(Environment.MachineName, where[0]);
+        Assert.Equal("5.5", completed["call_local_add"].Output);
+
+        // Another user can neither see nor add to this session's servers.
+        var stranger = await app.CreateUserAsync("mcp-local-stranger-" + Guid.NewGuid().ToString("N")[..8]);
+        using var client = await app.CreateUserClientAsync(stranger.UserName!);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/sessions/{session.Id}/mcp-servers")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/mcp-servers", new { name = "evil", command = new[] { "sh" } })).StatusCode);
+        var empty = await app.Client.PostAsJsonAsync($"/api/v1/sessions/{session.Id}/mcp-servers", new { name = "empty", command = Array.Empty<string>() });
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
     }
 }

@@ -19,6 +19,13 @@ public interface IToolSource
     /// <see cref="ToolResult"/> with <see cref="ToolResult.Failed"/>, not as exceptions; cancellation throws.
     /// </summary>
     Task<ToolResult> CallAsync(string tool, JsonElement arguments, ToolCallContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tools of one session, offered to every agent of its runs besides their own (e.g. MCP servers running in the
+    /// session's sandbox). Asked once when a run's execution starts, so a source may connect what they need here.
+    /// </summary>
+    Task<IReadOnlyList<ToolDescriptor>> SessionToolsAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ToolDescriptor>>([]);
 }
 
 /// <summary>One tool of a <see cref="IToolSource"/>.</summary>

@@ -34,6 +34,12 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
     /// <summary>Set at the start of each execution when the session or team has knowledge: its agents are offered <c>search_knowledge</c>.</summary>
     public RunKnowledge? Knowledge { get; set; }
 
+    /// <summary>The session's own tools for this execution, given to every agent (<see cref="ToolRegistry.SessionToolsAsync"/>).</summary>
+    public IReadOnlyList<SessionTool> SessionTools { get; set; } = [];
+
+    /// <summary>Whether a session tool must be approved before each call (its source's default policy).</summary>
+    public bool AsksFirst(string tool) => SessionTools.Any(t => t.Tool.Name == tool && t.Tool.DefaultPolicy == ToolPolicy.Ask);
+
     /// <summary>The provider of the model call under way, to say which one failed.</summary>
     public ResolvedProvider? CurrentProvider { get; set; }
 
@@ -70,7 +76,7 @@ internal sealed class Run(RunRequested request, IReadOnlyList<SessionEvent> hist
 
     /// <summary>The agent's tools, built once per execution (the functions are the same for every step).</summary>
     public AgentToolbox ToolboxOf(AgentDefinition agent, ToolRegistry tools) =>
-        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent, Knowledge, RunId, OwnerId);
+        _toolboxes.TryGetValue(agent.Name, out var toolbox) ? toolbox : _toolboxes[agent.Name] = tools.For(SessionId, Team, agent, Knowledge, RunId, OwnerId, SessionTools);
 
     /// <summary>One client per provider and model for the execution, not one per step.</summary>
     public IChatCompletionService ModelOf(ResolvedProvider provider, ChatModels models) =>

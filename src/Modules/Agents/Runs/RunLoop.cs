@@ -22,6 +22,7 @@ internal sealed class RunLoop(
     ToolCallStep calls,
     SpeakerSelector selector,
     IKnowledgeTool knowledge,
+    ToolRegistry tools,
     TimeProvider clock,
     AgentMetrics metrics,
     ILogger<RunLoop> logger)
@@ -80,6 +81,7 @@ internal sealed class RunLoop(
         run.Knowledge = await knowledge.IsOfferedAsync(run.OwnerId, run.SessionId, teamId, cancellationToken)
             ? new RunKnowledge(run.OwnerId, teamId, () => run.State.NextPassageNumber)
             : null;
+        run.SessionTools = await tools.SessionToolsAsync(run.OwnerId, run.SessionId, cancellationToken);
         Activity.Current?.SetTag("conclave.team", run.Team.Name);
         var snapshot = run.State.Started ? null : TeamSnapshot.Write(run.Team);
         await run.AppendAsync([new RunStarted(run.RunId, nodeId, clock.GetUtcNow(), run.Team.Name, snapshot)], cancellationToken);

@@ -28,7 +28,7 @@ internal sealed class ToolCallStep(
     {
         var agent = run.Team.Agents.FirstOrDefault(a => a.Name == call.Agent);
         var approval = run.State.ApprovalOf(call.CallId);
-        if (approval is null && agent?.PolicyOf(call.Tool) == ToolPolicy.Ask && !call.ArgumentsCut && !run.State.AlwaysAllowed(call.Tool))
+        if (approval is null && (agent?.PolicyOf(call.Tool) == ToolPolicy.Ask || run.AsksFirst(call.Tool)) && !call.ArgumentsCut && !run.State.AlwaysAllowed(call.Tool))
         {
             if (!run.State.ApprovalAsked(call.CallId))
             {

@@ -3,6 +3,7 @@ using Conclave.Agents.Contracts;
 using Conclave.Knowledge.Contracts;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
+using Microsoft.Extensions.Logging;
 using Microsoft.SemanticKernel;
 
 namespace Conclave.Agents.Tools;
@@ -18,6 +19,9 @@ internal sealed record ToolAnswer(string Text, ToolOutcome Outcome, IReadOnlyLis
 /// The knowledge a run searches with <c>search_knowledge</c>: the owner's, through the run's team, and
 /// where the passage numbers go on (<paramref name="NextNumber"/> is read at each call).
 /// </summary>
+/// <summary>A tool of the run's session (an MCP server in its sandbox), with the source that runs it.</summary>
+internal sealed record SessionTool(IToolSource Source, ToolDescriptor Tool);
+
 internal sealed record RunKnowledge(string OwnerId, Guid? TeamId, Func<int> NextNumber);
 
 /// <summary>
@@ -28,7 +32,8 @@ internal sealed record RunKnowledge(string OwnerId, Guid? TeamId, Func<int> Next
 /// and, in handoff teams, <c>transfer_to_&lt;agent&gt;</c>. One toolbox per agent and run, holding exactly
 /// the agent's tools.
 /// </summary>
-internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowledge, IEnumerable<IToolSource>? sources = null) : IAgentTools
+internal sealed class ToolRegistry(
+    ISandboxTools sandbox, IKnowledgeTool knowledge, IEnumerable<IToolSource>? sources = null, ILogger<ToolRegistry>? logger = null) : IAgentTools
 {
     private readonly IReadOnlyList<IToolSource> _sources = [.. sources ?? []];
 
@@ -52,10 +57,32 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
     /// <summary>The names an agent of <paramref name="ownerId"/> may be given, for validating a team.</summary>
     public IReadOnlySet<string> NamesFor(string ownerId) => AvailableTo(ownerId).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>The tools of a session every agent of its runs gets (its sources' <see cref="IToolSource.SessionToolsAsync"/>); a source that fails is left out.</summary>
+    public async Task<IReadOnlyList<SessionTool>> SessionToolsAsync(string ownerId, Guid sessionId, CancellationToken cancellationToken)
+    {
+        var found = new List<SessionTool>();
+        foreach (var source in _sources)
+        {
+            try
+            {
+                found.AddRange((await source.SessionToolsAsync(ownerId, sessionId, cancellationToken)).Select(t => new SessionTool(source, t)));
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger?.LogWarning("The session tools of {Source} for session {SessionId} are left out: {Error}", source.GetType().Name, sessionId, e.Message);
+            }
+        }
+
+        return [.. found.Where(t => Catalog.All(c => c.Name != t.Tool.Name)).DistinctBy(t => t.Tool.Name, StringComparer.Ordinal)];
+    }
+
     /// <param name="knowledge">Set when the run's session or team has knowledge: the agent is offered <c>search_knowledge</c>.</param>
     /// <param name="runId">The run, passed to source tools' calls with <paramref name="ownerId"/>.</param>
     /// <param name="ownerId">The run's owner: whose source tools the agent may have.</param>
-    public AgentToolbox For(Guid sessionId, TeamDefinition team, AgentDefinition agent, RunKnowledge? knowledge = null, Guid runId = default, string ownerId = "")
+    /// <param name="sessionTools">The session's own tools (<see cref="SessionToolsAsync"/>), given to every agent.</param>
+    public AgentToolbox For(
+        Guid sessionId, TeamDefinition team, AgentDefinition agent, RunKnowledge? knowledge = null, Guid runId = default, string ownerId = "",
+        IReadOnlyList<SessionTool>? sessionTools = null)
     {
         var functions = new List<KernelFunction>();
         var sourced = agent.Tools.Any(t => Catalog.All(c => c.Name != t)) ? SourceTools(ownerId) : [];
@@ -72,6 +99,14 @@ internal sealed class ToolRegistry(ISandboxTools sandbox, IKnowledgeTool knowled
 
             // A tool its source no longer offers (an MCP server removed since the team was saved) is left out:
             // the prompt lists what exists, and a call of it gets the unknown tool's correction.
+        }
+
+        foreach (var (source, tool) in sessionTools ?? [])
+        {
+            if (functions.All(f => f.Name != tool.Name))
+            {
+                functions.Add(SourceFunction(source, tool, new ToolCallContext(sessionId, runId, ownerId, agent.Name)));
+            }
         }
 
         if (knowledge is not null)

@@ -38,5 +38,18 @@ internal static class McpEndpoints
             })
             .WithName("RemoveMcpServer").WithSummary("Remove a server; a global one only by an admin.")
             .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        var local = endpoints.MapGroup("/api/v1/sessions/{sessionId:guid}/mcp-servers").WithTags("MCP servers").RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        local.MapGet("", (Guid sessionId, ClaimsPrincipal user, IMcpServers mcp, CancellationToken ct) => mcp.ListForSessionAsync(Owners.IdOf(user), sessionId, ct))
+            .WithName("ListSessionMcpServers").WithSummary("The session's local MCP servers (programs in its sandbox) with their state and tools.");
+        local.MapPost("", async Task<Created<McpServerView>> (Guid sessionId, McpSessionServerRequest body, ClaimsPrincipal user, IMcpServers mcp, CancellationToken ct) =>
+            {
+                var view = await mcp.RegisterForSessionAsync(Owners.IdOf(user), sessionId, body, ct);
+                return TypedResults.Created($"/api/v1/mcp/servers/{view.Id}", view);
+            })
+            .WithName("RegisterSessionMcpServer")
+            .WithSummary("Register a local MCP server for the session: a program (e.g. [\"python3\", \"tools/server.py\"]) run in the session's sandbox, never on the Host, speaking MCP over stdin/stdout. Its tools are offered to every agent of the session's runs and ask before each call. Remove it with DELETE /api/v1/mcp/servers/{id}.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Conclave.McpTools.Contracts;
+using Conclave.Sandbox.Contracts;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -9,8 +10,18 @@ using Microsoft.Extensions.Logging;
 namespace Conclave.McpTools.Connections;
 
 /// <summary>What a connection needs to know of its server; header values are decrypted only when connecting.</summary>
+/// <param name="Url">A remote server's address; null for a local one.</param>
+/// <param name="SessionId">A local server's session, whose sandbox runs <paramref name="Command"/>.</param>
 internal sealed record McpServerSettings(
-    Guid Id, string Name, Uri Url, McpTransport Transport, bool ReadOnly, TimeSpan CallTimeout, Func<IDictionary<string, string>> Headers);
+    Guid Id,
+    string Name,
+    Uri? Url,
+    McpTransport Transport,
+    bool ReadOnly,
+    TimeSpan CallTimeout,
+    Func<IDictionary<string, string>> Headers,
+    Guid? SessionId = null,
+    IReadOnlyList<string>? Command = null);
 
 /// <summary>
 /// One server's connection, kept up: it connects when first needed, lists the tools (again on the server's
@@ -18,12 +29,15 @@ internal sealed record McpServerSettings(
 /// by connecting once more and retrying, and holds each call to the server's timeout. State and the last
 /// error are kept for the servers page. It never throws for the server's failures, only for cancellation.
 /// </summary>
-internal sealed class McpConnection(McpServerSettings settings, HttpClient http, McpToolsOptions limits, TimeProvider clock, ILoggerFactory loggers) : IAsyncDisposable
+internal sealed class McpConnection(
+    McpServerSettings settings, HttpClient http, ISandboxProcesses processes, McpToolsOptions limits, TimeProvider clock, ILoggerFactory loggers)
+    : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ILogger _logger = loggers.CreateLogger<McpConnection>();
     private McpClient? _client;
     private IAsyncDisposable? _listChanged;
+    private ISandboxProcess? _process;
     private int _failures;
 
     public McpServerSettings Settings { get; } = settings;
@@ -124,7 +138,9 @@ internal sealed class McpConnection(McpServerSettings settings, HttpClient http,
     public async Task CheckAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (now < NextCheckAt || State is McpConnectionState.Idle or McpConnectionState.Connecting)
+        // A local server lives and dies with its session's sandbox: pinging it would keep an idle sandbox from being reaped,
+        // and its next run starts it again.
+        if (Settings.SessionId is not null || now < NextCheckAt || State is McpConnectionState.Idle or McpConnectionState.Connecting)
         {
             return;
         }
@@ -158,10 +174,19 @@ internal sealed class McpConnection(McpServerSettings settings, HttpClient http,
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(limits.ConnectTimeout);
-            var transport = new HttpClientTransport(
+            IClientTransport transport;
+            if (Settings.SessionId is { } sessionId && Settings.Command is { } command)
+            {
+                // A local server: its program runs in the session's sandbox, and the SDK speaks to its stdin and stdout there.
+                _process = await processes.StartAsync(sessionId, command, deadline.Token);
+                transport = new StreamClientTransport(_process.Input, _process.Output, loggers);
+            }
+            else
+            {
+                transport = new HttpClientTransport(
                 new HttpClientTransportOptions
                 {
-                    Endpoint = Settings.Url,
+                    Endpoint = Settings.Url!,
                     Name = Settings.Name,
                     TransportMode = Settings.Transport switch
                     {
@@ -175,6 +200,8 @@ internal sealed class McpConnection(McpServerSettings settings, HttpClient http,
                 http,
                 loggers,
                 ownsHttpClient: false);
+            }
+
             client = await McpClient.CreateAsync(
                 transport,
                 new McpClientOptions { ClientInfo = new Implementation { Name = "Conclave", Version = "1.0" } },
@@ -202,6 +229,7 @@ internal sealed class McpConnection(McpServerSettings settings, HttpClient http,
                 await client.DisposeAsync();
             }
 
+            await StopProcessAsync();
             Failed(e);
         }
     }
@@ -335,6 +363,17 @@ internal sealed class McpConnection(McpServerSettings settings, HttpClient http,
         catch (Exception e)
         {
             _logger.LogDebug("MCP server {Server}: closing the old connection failed ({Error})", Settings.Name, e.Message);
+        }
+
+        await StopProcessAsync();
+    }
+
+    /// <summary>A local server's program ends with its stdin.</summary>
+    private async Task StopProcessAsync()
+    {
+        if (Interlocked.Exchange(ref _process, null) is { } process)
+        {
+            await process.DisposeAsync();
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Conclave.Egress;
 using Conclave.Identity.Contracts;
 using Conclave.McpTools.Servers;
+using Conclave.Sandbox.Contracts;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,13 @@ namespace Conclave.McpTools.Connections;
 /// Every connection goes through the egress policy (admins allow private addresses in its allow-list).
 /// </summary>
 internal sealed class McpConnections(
-    McpServerCatalog catalog, IKeyRing keyRing, EgressPolicy egress, IOptions<McpToolsOptions> options, TimeProvider clock, ILoggerFactory loggers)
+    McpServerCatalog catalog,
+    IKeyRing keyRing,
+    EgressPolicy egress,
+    ISandboxProcesses processes,
+    IOptions<McpToolsOptions> options,
+    TimeProvider clock,
+    ILoggerFactory loggers)
     : BackgroundService
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
@@ -32,7 +39,7 @@ internal sealed class McpConnections(
     private readonly HttpClient _http = new(egress.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
 
     public McpConnection For(McpServerSettings settings) =>
-        _connections.GetOrAdd(settings.Id, _ => new McpConnection(settings, _http, options.Value, clock, loggers));
+        _connections.GetOrAdd(settings.Id, _ => new McpConnection(settings, _http, processes, options.Value, clock, loggers));
 
     /// <summary>The connection of a registered server (made, and connecting in the background, when it has none yet).</summary>
     public McpConnection For(StoredMcpServer server) => For(Settings(server));
@@ -42,8 +49,10 @@ internal sealed class McpConnections(
 
     /// <summary>What a connection needs; the header values are decrypted only when it connects.</summary>
     private McpServerSettings Settings(StoredMcpServer server) => new(
-        server.Id, server.Name, new Uri(server.Url), server.Transport, server.ReadOnly, TimeSpan.FromSeconds(server.TimeoutSeconds),
-        () => server.ProtectedHeaders.ToDictionary(h => h.Key, h => _headers.Unprotect(h.Value)));
+        server.Id, server.Name, server.SessionId is null ? new Uri(server.Url) : null, server.Transport, server.ReadOnly, TimeSpan.FromSeconds(server.TimeoutSeconds),
+        () => server.ProtectedHeaders.ToDictionary(h => h.Key, h => _headers.Unprotect(h.Value)),
+        server.SessionId,
+        server.Command);
 
     public async Task RemoveAsync(Guid serverId)
     {
@@ -90,7 +99,8 @@ internal sealed class McpConnections(
             await RemoveAsync(gone);
         }
 
-        foreach (var server in catalog.Servers.Where(s => !_connections.ContainsKey(s.Id)))
+        // A local server starts with its session's first run, not with the Host: it would start a sandbox for every session.
+        foreach (var server in catalog.Servers.Where(s => s.SessionId is null && !_connections.ContainsKey(s.Id)))
         {
             // Connected from the start, so an agent's tools are listed before anyone needs them.
             _ = For(server).EnsureConnectedAsync(ct);

@@ -9,6 +9,9 @@ public enum McpTransport
     Auto,
     StreamableHttp,
     Sse,
+
+    /// <summary>A local program speaking MCP over stdin/stdout, run in one session's sandbox (never on the Host).</summary>
+    Stdio,
 }
 
 /// <summary>A connection's state as the servers page shows it.</summary>
@@ -43,6 +46,8 @@ public sealed record McpServerRequest(
 public sealed record McpToolView(string Name, string Server, string Tool, string Description, JsonElement InputSchema, bool ReadOnly);
 
 /// <param name="HeaderNames">The names of the stored headers; their values are never returned.</param>
+/// <param name="SessionId">For a local (stdio) server: the session whose sandbox runs it.</param>
+/// <param name="Command">For a local (stdio) server: the program and its arguments.</param>
 public sealed record McpServerView(
     Guid Id,
     string Name,
@@ -56,7 +61,14 @@ public sealed record McpServerView(
     McpConnectionState State,
     string? LastError,
     DateTimeOffset? ConnectedAt,
-    IReadOnlyList<McpToolView> Tools);
+    IReadOnlyList<McpToolView> Tools,
+    Guid? SessionId = null,
+    IReadOnlyList<string>? Command = null);
+
+/// <summary>A local MCP server for one session: a program in the session's sandbox, e.g. <c>["python3", "tools/server.py"]</c>.</summary>
+/// <param name="Name">As for a remote server: it prefixes the tools.</param>
+/// <param name="Command">The program and its arguments (no shell), run in /workspace of the session's sandbox.</param>
+public sealed record McpSessionServerRequest(string Name, IReadOnlyList<string> Command, int? TimeoutSeconds = null);
 
 /// <summary>What a call gave back, as text for the agent.</summary>
 public sealed record McpToolResult(string Text, bool Failed);
@@ -73,6 +85,15 @@ public interface IMcpServers
     /// <summary>Removes a server; a global one only by an admin.</summary>
     /// <exception cref="McpNotFoundException">No such server visible to the caller.</exception>
     Task RemoveAsync(string ownerId, bool isAdmin, Guid serverId, CancellationToken ct = default);
+
+    /// <summary>The local (stdio) servers of a session, each run in the session's sandbox.</summary>
+    /// <exception cref="McpNotFoundException">The session is not the caller's.</exception>
+    Task<IReadOnlyList<McpServerView>> ListForSessionAsync(string ownerId, Guid sessionId, CancellationToken ct = default);
+
+    /// <summary>Registers a local server for a session and starts it in the session's sandbox, so its tools are known at once.</summary>
+    /// <exception cref="McpNotFoundException">The session is not the caller's.</exception>
+    /// <exception cref="McpValidationException">A field is not valid.</exception>
+    Task<McpServerView> RegisterForSessionAsync(string ownerId, Guid sessionId, McpSessionServerRequest request, CancellationToken ct = default);
 
     /// <summary>Connects again now (after fixing the server), and lists its tools afresh.</summary>
     Task<McpServerView> ReconnectAsync(string ownerId, Guid serverId, CancellationToken ct = default);

@@ -25,5 +25,11 @@ internal sealed class StoredMcpServer
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>For a local (stdio) server: the session whose sandbox runs it; null for a remote server.</summary>
+    public Guid? SessionId { get; set; }
+
+    /// <summary>For a local (stdio) server: the program and its arguments.</summary>
+    public List<string>? Command { get; set; }
+
     public bool VisibleTo(string ownerId) => OwnerId is null || OwnerId == ownerId;
 }

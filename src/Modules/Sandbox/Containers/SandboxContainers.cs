@@ -104,6 +104,23 @@ internal sealed class SandboxContainers : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts <paramref name="command"/> in a running container (its user, limits and /workspace) with stdin and output attached.</summary>
+    public async Task<MultiplexedStream> ExecAsync(SandboxContainer container, IReadOnlyList<string> command, CancellationToken ct)
+    {
+        var exec = await Docker.Exec.CreateContainerExecAsync(
+            container.ContainerId,
+            new ContainerExecCreateParameters
+            {
+                AttachStdin = true,
+                AttachStdout = true,
+                AttachStderr = true,
+                Cmd = [.. command],
+                WorkingDir = "/workspace",
+            },
+            ct);
+        return await Docker.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), ct);
+    }
+
     private async Task<SandboxContainer> StartGatedAsync(Guid sandboxId, string name, WorkspaceVolume volume, Guid? sessionId, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();

@@ -6,6 +6,7 @@ using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Execution;
 using Conclave.Sandbox.Telemetry;
 using Conclave.Sandbox.Workspaces;
+using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,8 +23,11 @@ internal sealed class SessionSandboxes(
     SandboxMetrics metrics,
     IOptions<SandboxOptions> options,
     TimeProvider time,
-    ILogger<SessionSandboxes> logger) : ISandbox, IAsyncDisposable
+    ILogger<SessionSandboxes> logger) : ISandbox, ISandboxProcesses, IAsyncDisposable
 {
+    private const int MaxCommandParts = 64;
+    private const int MaxCommandChars = 8192;
+
     /// <summary>What the bridge may take beyond the time limit: interrupt grace plus a kernel restart.</summary>
     private static readonly TimeSpan BridgeSlack = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
@@ -56,6 +60,40 @@ internal sealed class SessionSandboxes(
         {
             var container = await EnsureContainerAsync(sessionId, slot, ct);
             return await RunAsync(sessionId, slot, container, code, limit, ct);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    public async Task<ISandboxProcess> StartAsync(Guid sessionId, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count is 0 or > MaxCommandParts || string.IsNullOrWhiteSpace(command[0])
+            || command.Sum(c => c?.Length ?? 0) > MaxCommandChars || command.Any(c => c is null || c.Contains('\0')))
+        {
+            throw new ArgumentException($"A command is a program and its arguments: 1-{MaxCommandParts} parts, {MaxCommandChars} characters in all, no NUL.", nameof(command));
+        }
+
+        var slot = _sessions.GetOrAdd(sessionId, _ => new SessionSlot());
+        await slot.Gate.WaitAsync(ct);
+        try
+        {
+            var container = await EnsureContainerAsync(sessionId, slot, ct);
+            MultiplexedStream stream;
+            try
+            {
+                stream = await containers.ExecAsync(container, command, ct);
+            }
+            catch (Exception e) when (e is DockerApiException or IOException or HttpRequestException)
+            {
+                throw new SandboxUnavailableException($"The program '{command[0]}' could not start in the sandbox: {e.Message}", e);
+            }
+
+            container.Touch(time.GetUtcNow());
+            logger.LogInformation("Started {Program} in {Container} for session {SessionId}", command[0], container.Name, sessionId);
+            return new SandboxProcess(stream, container, command[0], time, logger);
         }
         finally
         {
