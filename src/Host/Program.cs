@@ -1,4 +1,5 @@
 using Conclave.Agents;
+using Conclave.Chat;
 using Conclave.Egress;
 using Conclave.Host.Composition;
 using Conclave.Identity;
@@ -18,6 +19,7 @@ builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
 builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
+builder.Services.AddChatModule(builder.Configuration);
 builder.Services.ConnectModules();
 
 var app = builder.Build();
@@ -29,6 +31,8 @@ api.MapSessionsModule();
 api.MapAgentsModule();
 api.MapSandboxModule();
 api.MapKnowledgeModule();
+// Slack calls these itself: each request is verified by its signature, not by a sign-in.
+app.MapChatModule();
 
 app.Run();
 

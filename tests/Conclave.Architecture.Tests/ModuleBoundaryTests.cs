@@ -18,6 +18,7 @@ public sealed class ModuleBoundaryTests
         typeof(Conclave.Agents.AgentsModule).Assembly,
         Assembly.Load("Conclave.Sandbox"),
         Assembly.Load("Conclave.Knowledge"),
+        Assembly.Load("Conclave.Chat"),
     ];
 
     private static readonly Assembly Host = typeof(Program).Assembly;
