@@ -61,6 +61,9 @@ internal sealed class AnswerDraft(Guid runId)
             case RunQueued q when q.RunId == runId:
                 _queuedAt = q.At;
                 return false;
+            case RunStarted r when r.RunId == runId:
+                _queuedAt ??= r.At;
+                return false;
             case AgentMessageCompleted m when m.RunId == runId:
                 var message = Message(m.MessageId, m.Agent);
                 message.Text.Clear().Append(Cap(m.Text));

@@ -95,7 +95,7 @@ internal sealed partial class AnswerRelay(
             {
                 try
                 {
-                    await foreach (var item in feed.SubscribeAsync(answer.SessionId, answer.AfterVersion, feeding.Token))
+                    await foreach (var item in feed.SubscribeAsync(answer.SessionId, Math.Max(0, answer.QueuedVersion - 1), feeding.Token))
                     {
                         bool ended;
                         lock (draft)

@@ -4,6 +4,7 @@ using Conclave.Chat.Connections;
 using Conclave.Chat.Conversations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
@@ -29,8 +30,14 @@ internal static partial class SlackEventsEndpoint
     }
 
     private static async Task<IResult> EventsAsync(
-        Guid connectionId, HttpContext context, ChatConnections connections, ChatClients clients, ChatInbox inbox,
-        IOptions<ChatOptions> options, TimeProvider time, ILogger<ChatInbox> logger)
+        Guid connectionId,
+        HttpContext context,
+        [FromServices] ChatConnections connections,
+        [FromServices] ChatClients clients,
+        [FromServices] ChatInbox inbox,
+        [FromServices] IOptions<ChatOptions> options,
+        [FromServices] TimeProvider time,
+        [FromServices] ILogger<ChatInbox> logger)
     {
         var (body, refusal) = await VerifiedBodyAsync(connectionId, context, connections, options.Value, time);
         if (refusal is not null)
@@ -67,7 +74,12 @@ internal static partial class SlackEventsEndpoint
     }
 
     private static async Task<IResult> InteractionsAsync(
-        Guid connectionId, HttpContext context, ChatConnections connections, ChatInbox inbox, IOptions<ChatOptions> options, TimeProvider time)
+        Guid connectionId,
+        HttpContext context,
+        [FromServices] ChatConnections connections,
+        [FromServices] ChatInbox inbox,
+        [FromServices] IOptions<ChatOptions> options,
+        [FromServices] TimeProvider time)
     {
         var (body, refusal) = await VerifiedBodyAsync(connectionId, context, connections, options.Value, time);
         if (refusal is not null)

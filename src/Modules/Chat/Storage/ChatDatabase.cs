@@ -116,7 +116,7 @@ internal sealed class ChatDatabase(string connectionString) : IAsyncDisposable
             thread_id text NOT NULL,
             session_id uuid NOT NULL,
             owner_id text NOT NULL,
-            after_version bigint NOT NULL,
+            queued_version bigint NOT NULL,
             message_id text,
             parts_posted integer NOT NULL DEFAULT 0,
             done boolean NOT NULL DEFAULT false,
@@ -146,5 +146,5 @@ internal sealed record ChatPlace(Guid ConnectionId, string ChannelId, string Thr
 
 internal sealed record ThreadSession(Guid SessionId, string OwnerId);
 
-/// <summary>An answer owed to a thread: the run it follows and how far its posting got.</summary>
-internal sealed record OwedAnswer(Guid RunId, ChatPlace Place, Guid SessionId, string OwnerId, long AfterVersion, string? MessageId, int PartsPosted, bool Done);
+/// <summary>An answer owed to a thread: the run it follows (from its RunQueued event, version <c>QueuedVersion</c>) and how far its posting got.</summary>
+internal sealed record OwedAnswer(Guid RunId, ChatPlace Place, Guid SessionId, string OwnerId, long QueuedVersion, string? MessageId, int PartsPosted, bool Done);

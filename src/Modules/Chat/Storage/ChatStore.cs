@@ -183,13 +183,13 @@ internal sealed class ChatStore(ChatDatabase database, TimeProvider time)
     public Task AddAnswerAsync(OwedAnswer answer, CancellationToken ct) =>
         ExecuteAsync(
             $"""
-            INSERT INTO {ChatDatabase.Schema}.answers (run_id, connection_id, channel_id, thread_id, session_id, owner_id, after_version)
+            INSERT INTO {ChatDatabase.Schema}.answers (run_id, connection_id, channel_id, thread_id, session_id, owner_id, queued_version)
             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
             """,
             ct,
-            answer.RunId, answer.Place.ConnectionId, answer.Place.ChannelId, answer.Place.ThreadId, answer.SessionId, answer.OwnerId, answer.AfterVersion);
+            answer.RunId, answer.Place.ConnectionId, answer.Place.ChannelId, answer.Place.ThreadId, answer.SessionId, answer.OwnerId, answer.QueuedVersion);
 
-    private const string AnswerColumns = "run_id, connection_id, channel_id, thread_id, session_id, owner_id, after_version, message_id, parts_posted, done";
+    private const string AnswerColumns = "run_id, connection_id, channel_id, thread_id, session_id, owner_id, queued_version, message_id, parts_posted, done";
 
     public async Task<OwedAnswer?> AnswerAsync(Guid runId, CancellationToken ct) =>
         (await QueryAsync($"SELECT {AnswerColumns} FROM {ChatDatabase.Schema}.answers WHERE run_id = $1", ReadAnswer, ct, runId)).SingleOrDefault();
