@@ -72,11 +72,23 @@ public class SlackApp : ConclaveApp
     /// Links <paramref name="slackUser"/> to a new account <paramref name="userName"/> the way a person does:
     /// a mention, the private link the bot answers with, sign-in, and the confirmation form.
     /// </summary>
-    public async Task<string> LinkAsync(string slackUser, string userName)
+    /// <param name="eventsApi">Link on the Events API connection (links are per connection) instead of the Socket Mode one.</param>
+    public async Task<string> LinkAsync(string slackUser, string userName, bool eventsApi = false)
     {
         var account = await CreateUserAsync(userName);
         var before = Slack.Ephemerals.Count;
-        await Slack.SendEventAsync(Slack.Mention(Channel, slackUser, "hello?"), Deadline);
+        var mention = Slack.Mention(Channel, slackUser, "hello?");
+        if (eventsApi)
+        {
+            using var slack = CreateAnonymousClient();
+            var response = await ScriptedSlack.PostSignedAsync(slack, $"/api/v1/chat/slack/{EventsConnectionId}/events", mention.ToJsonString(), SigningSecret);
+            response.EnsureSuccessStatusCode();
+        }
+        else
+        {
+            await Slack.SendEventAsync(mention, Deadline);
+        }
+
         await Eventually.Until(() => Slack.Ephemerals.Count > before, Deadline, "the bot sent the link privately");
         var path = LinkPath(Slack.Ephemerals.Last(e => e.User == slackUser).Text);
 
