@@ -95,8 +95,7 @@ public sealed class ScriptedSlack : IAsyncDisposable
     /// <summary>Waits for the bot's Socket Mode connection number <paramref name="count"/> (1-based) to say hello.</summary>
     public async Task WaitForConnectionAsync(int count, TimeSpan timeout)
     {
-        await Eventually.Until(() => Connections >= count, timeout, $"Socket Mode connection {count} was opened");
-        await _connected.Task.WaitAsync(timeout);
+        await Eventually.Until(() => Connections >= count, timeout, $"Socket Mode connection {count} said hello");
     }
 
     /// <summary>A new top-level mention of the bot in <paramref name="channel"/>; its ts starts a thread.</summary>
@@ -159,7 +158,6 @@ public sealed class ScriptedSlack : IAsyncDisposable
     public async Task SendDisconnectAsync()
     {
         var socket = CurrentSocket();
-        _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         await SendAsync(socket, new JsonObject { ["type"] = "disconnect", ["reason"] = "refresh_requested" });
     }
 
@@ -186,7 +184,13 @@ public sealed class ScriptedSlack : IAsyncDisposable
 
     private async Task SendEnvelopeAsync(string type, JsonObject payload, TimeSpan timeout, int retryAttempt)
     {
-        var socket = await _connected.Task.WaitAsync(timeout);
+        Task<WebSocket> connected;
+        lock (_socketLock)
+        {
+            connected = _connected.Task;
+        }
+
+        var socket = await connected.WaitAsync(timeout);
         var envelopeId = "env-" + Interlocked.Increment(ref _envelopes).ToString(CultureInfo.InvariantCulture);
         var acked = _acks.GetOrAdd(envelopeId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await SendAsync(socket, new JsonObject
@@ -385,14 +389,23 @@ public sealed class ScriptedSlack : IAsyncDisposable
             _socket = socket;
         }
 
-        Interlocked.Increment(ref _connections);
         await SendAsync(socket, new JsonObject
         {
             ["type"] = "hello",
             ["num_connections"] = 1,
             ["connection_info"] = new JsonObject { ["app_id"] = "A0001" },
         });
-        _connected.TrySetResult(socket);
+        lock (_socketLock)
+        {
+            if (_connected.Task.IsCompleted)
+            {
+                _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            _connected.TrySetResult(socket);
+        }
+
+        Interlocked.Increment(ref _connections);
         var buffer = new byte[64 * 1024];
         try
         {
@@ -421,6 +434,17 @@ public sealed class ScriptedSlack : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException)
         {
+        }
+        finally
+        {
+            lock (_socketLock)
+            {
+                if (_socket == socket)
+                {
+                    _socket = null;
+                    _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
         }
     }
 
