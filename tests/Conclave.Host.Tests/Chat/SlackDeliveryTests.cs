@@ -95,4 +95,21 @@ public sealed class SlackDeliveryTests(SlackApp app) : IClassFixture<SlackApp>
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+
+    [Fact]
+    public async Task The_admin_page_shows_the_connections_state_and_their_tokens_only_as_hints()
+    {
+        await app.CreateUserAsync("chat-admin");
+        await app.MakeAdminAsync("chat-admin");
+        using var admin = await app.CreateUserClientAsync("chat-admin");
+
+        var page = await (await admin.GetAsync("/admin")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Scripted Slack (Events API)", page);
+        Assert.Contains("****" + app.Slack.BotToken[^4..], page);
+        Assert.Contains("Connected", page);
+        Assert.DoesNotContain(app.Slack.BotToken, page);
+        Assert.DoesNotContain(app.Slack.AppToken, page);
+        Assert.DoesNotContain(SlackApp.SigningSecret, page);
+    }
 }

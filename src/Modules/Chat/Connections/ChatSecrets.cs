@@ -17,5 +17,5 @@ internal sealed class ChatSecrets(IKeyRing keyRing)
 
     public string Unprotect(string ciphertext) => _protector.Unprotect(ciphertext);
 
-    public static string Hint(string secret) => secret.Length <= 8 ? "••••" : "••••" + secret[^4..];
+    public static string Hint(string secret) => secret.Length <= 8 ? "****" : "****" + secret[^4..];
 }
