@@ -12,6 +12,10 @@ internal sealed class ChatOptions
     [Required]
     public Uri SlackApiUrl { get; set; } = new("https://slack.com/api/");
 
+    /// <summary>The Discord REST API base, version included (tests point it at a scripted Discord).</summary>
+    [Required]
+    public Uri DiscordApiUrl { get; set; } = new("https://discord.com/api/v10/");
+
     /// <summary>The shortest time between two edits of one answer while it streams (Slack allows about one a second per channel).</summary>
     public TimeSpan EditInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -46,6 +50,11 @@ internal sealed class ChatOptionsValidator : IValidateOptions<ChatOptions>
         if (!options.SlackApiUrl.IsAbsoluteUri || !options.SlackApiUrl.AbsoluteUri.EndsWith('/'))
         {
             failures.Add($"{ChatOptions.Section}:SlackApiUrl must be an absolute URL ending in '/', e.g. https://slack.com/api/.");
+        }
+
+        if (!options.DiscordApiUrl.IsAbsoluteUri || !options.DiscordApiUrl.AbsoluteUri.EndsWith('/'))
+        {
+            failures.Add($"{ChatOptions.Section}:DiscordApiUrl must be an absolute URL ending in '/', e.g. https://discord.com/api/v10/.");
         }
 
         if (!options.PublicUrl.IsAbsoluteUri || options.PublicUrl.Scheme is not ("http" or "https"))

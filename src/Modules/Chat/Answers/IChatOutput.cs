@@ -20,4 +20,10 @@ internal interface IChatOutput
     Task PostPrivateAsync(ChatPlace place, string userId, string text, CancellationToken ct);
 
     Task UploadAsync(ChatPlace place, string fileName, byte[] content, CancellationToken ct);
+
+    /// <summary>
+    /// Where a conversation started by message <paramref name="messageId"/> in <paramref name="place"/> goes on: Slack
+    /// threads under the message as it is; Discord starts a thread (a channel of its own) from it.
+    /// </summary>
+    Task<ChatPlace> OpenThreadAsync(ChatPlace place, string messageId, string title, CancellationToken ct);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Conclave.Chat.Answers;
 using Conclave.Chat.Contracts;
 using Conclave.Chat.Conversations;
+using Conclave.Chat.Discord;
 using Conclave.Chat.Slack;
 using Conclave.Chat.Storage;
 using Microsoft.Extensions.Hosting;
@@ -85,6 +86,23 @@ internal sealed partial class ChatConnections(
         return View(connection, []);
     }
 
+    public async Task<ChatConnectionView> AddDiscordAsync(DiscordConnectionSettings settings, CancellationToken cancellationToken)
+    {
+        var name = settings.Name.Trim();
+        if (name.Length is 0 or > MaxNameLength)
+        {
+            throw new ChatValidationException(nameof(settings.Name), $"Give the connection a name of 1 to {MaxNameLength} characters.");
+        }
+
+        Check(nameof(settings.BotToken), settings.BotToken, "", required: true);
+        var token = settings.BotToken.Trim();
+        var connection = new StoredConnection(
+            Guid.CreateVersion7(), ChatPlatform.Discord, name, SlackMode.SocketMode, secrets.Protect(token), null, null, ChatSecrets.Hint(token), null, null, Enabled: false);
+        await store.InsertConnectionAsync(connection, cancellationToken);
+        Log.Added(_logger, connection.Id, name);
+        return View(connection, []);
+    }
+
     public async Task SetEnabledAsync(Guid connectionId, bool enabled, CancellationToken cancellationToken)
     {
         if (!await store.SetEnabledAsync(connectionId, enabled, cancellationToken))
@@ -139,6 +157,15 @@ internal sealed partial class ChatConnections(
 
     private void Run(StoredConnection connection)
     {
+        if (connection.Platform == ChatPlatform.Discord)
+        {
+            var gatewayStopping = new CancellationTokenSource();
+            var gateway = new DiscordGateway(
+                connection.Id, clients, inbox, states, options.Value.ReconnectDelay, time, loggers.CreateLogger<DiscordGateway>());
+            _running[connection.Id] = new Running(gatewayStopping, Task.Run(() => gateway.RunAsync(gatewayStopping.Token), CancellationToken.None));
+            return;
+        }
+
         if (connection.Mode != SlackMode.SocketMode || connection.AppToken is null)
         {
             // Events API: Slack calls the Host; the connection is ready as soon as it is enabled.

@@ -44,6 +44,9 @@ public sealed record ChannelBinding(string ChannelId, Guid TeamId, string TeamNa
 /// <summary>What an admin enters for a Slack connection; the secrets go to the secret store.</summary>
 public sealed record SlackConnectionSettings(string Name, SlackMode Mode, string BotToken, string? AppToken, string? SigningSecret);
 
+/// <summary>What an admin enters for a Discord connection: the bot token goes to the secret store.</summary>
+public sealed record DiscordConnectionSettings(string Name, string BotToken);
+
 /// <summary>The chat connections, for the admin page (callers check the admin role).</summary>
 public interface IChatConnections
 {
@@ -51,6 +54,9 @@ public interface IChatConnections
 
     /// <summary>Stores a Slack connection (disabled until started). Throws <see cref="ChatValidationException"/> for bad settings.</summary>
     Task<ChatConnectionView> AddSlackAsync(SlackConnectionSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>Stores a Discord connection (Gateway; disabled until started).</summary>
+    Task<ChatConnectionView> AddDiscordAsync(DiscordConnectionSettings settings, CancellationToken cancellationToken);
 
     /// <summary>Starts (and keeps started across restarts) or stops a connection.</summary>
     Task SetEnabledAsync(Guid connectionId, bool enabled, CancellationToken cancellationToken);

@@ -15,7 +15,8 @@ namespace Conclave.Chat.Conversations;
 /// <param name="EventId">The platform's id of the delivery (Slack's event_id, a Discord message id): recorded so a retry or replay starts nothing.</param>
 /// <param name="ThreadId">The thread the answer goes to (a top-level message starts one).</param>
 /// <param name="Mentioned">The bot was mentioned (or it is a direct message): a new thread may start.</param>
-internal sealed record IncomingMessage(string EventId, string ChannelId, string ThreadId, string UserId, string Text, bool Mentioned, bool Direct);
+/// <param name="MessageId">The platform's id of the message itself (Slack's ts, a Discord snowflake).</param>
+internal sealed record IncomingMessage(string EventId, string ChannelId, string ThreadId, string UserId, string Text, bool Mentioned, bool Direct, string MessageId);
 
 internal enum InboxOutcome
 {
@@ -109,6 +110,7 @@ internal sealed partial class ChatInbox(
                 return InboxOutcome.Refused;
             }
 
+            place = await output.OpenThreadAsync(place, message.MessageId, Title(message.Text), ct);
             var created = await sessions.CreateAsync(ownerId, Title(message.Text) is { Length: > 0 } title ? title : null, ct);
             await sessions.ChooseTeamAsync(ownerId, created.Id, team.Id, team.Name, ct);
             thread = await store.AddThreadAsync(place, new ThreadSession(created.Id, ownerId), ct);

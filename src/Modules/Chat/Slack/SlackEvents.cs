@@ -34,10 +34,10 @@ internal static class SlackEvents
         var direct = e["channel_type"]?.GetValue<string>() == "im";
         return type switch
         {
-            "app_mention" => new IncomingMessage(eventId, channel, thread, user, text, Mentioned: true, Direct: false),
-            "message" when direct => new IncomingMessage(eventId, channel, thread, user, text, Mentioned: true, Direct: true),
+            "app_mention" => new IncomingMessage(eventId, channel, thread, user, text, Mentioned: true, Direct: false, ts),
+            "message" when direct => new IncomingMessage(eventId, channel, thread, user, text, Mentioned: true, Direct: true, ts),
             "message" when !text.Contains($"<@{botUserId}>", StringComparison.Ordinal) =>
-                new IncomingMessage(eventId, channel, thread, user, text, Mentioned: false, Direct: false),
+                new IncomingMessage(eventId, channel, thread, user, text, Mentioned: false, Direct: false, ts),
             _ => null,
         };
     }

@@ -25,6 +25,8 @@ internal sealed class SlackThreadOutput(SlackWebApi api, int maxLength) : IChatO
     public Task UploadAsync(ChatPlace place, string fileName, byte[] content, CancellationToken ct) =>
         api.UploadAsync(place.ChannelId, place.ThreadId, fileName, content, ct);
 
+    public Task<ChatPlace> OpenThreadAsync(ChatPlace place, string messageId, string title, CancellationToken ct) => Task.FromResult(place);
+
     private static JsonArray? Blocks(string text, Guid? stopRunId) => stopRunId is not { } runId
         ? null
         : new JsonArray(
