@@ -33,6 +33,7 @@ internal sealed partial class ChatConnections(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await store.PruneEventsAsync(TimeSpan.FromDays(7), cancellationToken);
         foreach (var connection in await store.ConnectionsAsync(cancellationToken))
         {
             if (connection.Enabled)

@@ -80,6 +80,10 @@ internal sealed class ChatStore(ChatDatabase database, TimeProvider time)
             connectionId,
             eventId) == 1;
 
+    /// <summary>Drops event ids older than any platform retries or replays (Slack retries for minutes, a Gateway resume is short).</summary>
+    public Task PruneEventsAsync(TimeSpan olderThan, CancellationToken ct) =>
+        ExecuteAsync($"DELETE FROM {ChatDatabase.Schema}.events WHERE received_at < $1", ct, time.GetUtcNow() - olderThan);
+
     /// <summary>Forgets an event whose handling failed, so the platform's retry can do it.</summary>
     public Task ForgetEventAsync(Guid connectionId, string eventId, CancellationToken ct) =>
         ExecuteAsync($"DELETE FROM {ChatDatabase.Schema}.events WHERE connection_id = $1 AND event_id = $2", ct, connectionId, eventId);
