@@ -112,4 +112,40 @@ public sealed class SlackDeliveryTests(SlackApp app) : IClassFixture<SlackApp>
         Assert.DoesNotContain(app.Slack.AppToken, page);
         Assert.DoesNotContain(SlackApp.SigningSecret, page);
     }
+
+    [Fact]
+    public async Task A_signed_stop_click_on_the_interactivity_endpoint_stops_the_run_and_an_unsigned_one_is_401()
+    {
+        var owner = await app.LinkAsync("U0HTTPSTOP", "slack-http-stop", eventsApi: true);
+        app.Provider.Enqueue(Reply.Chunks("I will ", "go on ", "forever").StallAfter(1));
+        var mention = app.Slack.Mention(SlackApp.Channel, "U0HTTPSTOP", "loop forever");
+        var thread = ScriptedSlack.ThreadOf(mention);
+        using var slack = app.CreateAnonymousClient();
+        await ScriptedSlack.PostSignedAsync(slack, EventsPath, mention.ToJsonString(), SlackApp.SigningSecret);
+        await Eventually.Until(
+            () => app.Slack.Thread(SlackApp.Channel, thread).Any(p => p.Text.StartsWith("I will", StringComparison.Ordinal)),
+            Deadline,
+            "the first words are shown");
+        var post = app.Slack.Thread(SlackApp.Channel, thread).Single();
+        var runId = post.Blocks!.AsArray().SelectMany(b => b?["elements"]?.AsArray() ?? []).Single()!["value"]!.GetValue<string>();
+        var click = new JsonObject
+        {
+            ["type"] = "block_actions",
+            ["user"] = new JsonObject { ["id"] = "U0HTTPSTOP" },
+            ["actions"] = new JsonArray(new JsonObject { ["action_id"] = "conclave_stop", ["value"] = runId }),
+        };
+        var form = "payload=" + Uri.EscapeDataString(click.ToJsonString());
+        var interactions = $"/api/v1/chat/slack/{app.EventsConnectionId}/interactions";
+
+        var forged = await ScriptedSlack.PostSignedAsync(slack, interactions, form, "wrong-secret", contentType: "application/x-www-form-urlencoded");
+        var session = Assert.Single(await app.Service<ISessions>().ListAsync(owner, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(RunStatus.Running, Assert.Single(await app.Service<ISessions>().RunsAsync(owner, session.Id, CancellationToken.None)).Status);
+
+        var signed = await ScriptedSlack.PostSignedAsync(slack, interactions, form, SlackApp.SigningSecret, contentType: "application/x-www-form-urlencoded");
+        var end = await app.WaitForRunEndAsync(session.Id, Guid.Parse(runId));
+
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+        Assert.IsType<RunCancelled>(end.Data);
+    }
 }
