@@ -26,6 +26,8 @@ public sealed class ScriptedDiscord : IAsyncDisposable
     private readonly ConcurrentQueue<(string Channel, string FileName, byte[] Content)> _attachments = new();
     private readonly ConcurrentDictionary<string, string> _threadParents = new();
     private readonly ConcurrentQueue<string> _interactionCallbacks = new();
+    private readonly ConcurrentQueue<TimeSpan> _rateLimits = new();
+    private readonly ConcurrentQueue<long> _editsAt = new();
     private readonly List<JsonObject> _dispatched = [];
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -61,6 +63,12 @@ public sealed class ScriptedDiscord : IAsyncDisposable
     public IReadOnlyList<(string Channel, string FileName, byte[] Content)> Attachments => _attachments.ToArray();
 
     public IReadOnlyList<string> InteractionCallbacks => _interactionCallbacks.ToArray();
+
+    /// <summary>The next message edit is answered 429 with this Retry-After (seconds, as Discord sends, with a JSON retry_after).</summary>
+    public void RateLimitNextEdit(TimeSpan retryAfter) => _rateLimits.Enqueue(retryAfter);
+
+    /// <summary>When each PATCH of a message arrived (Stopwatch ticks), 429s included.</summary>
+    public IReadOnlyList<long> EditsAt => _editsAt.ToArray();
 
     /// <summary>The thread the bot started from message <paramref name="messageId"/>, if any.</summary>
     public string? ThreadOf(string messageId) => _threadParents.TryGetValue(messageId, out var thread) ? thread : null;
@@ -206,7 +214,17 @@ public sealed class ScriptedDiscord : IAsyncDisposable
                 await Answer(context, await CreateMessageAsync(context, channel));
                 return;
             case ["channels", var channel, "messages", var id] when method == "PATCH":
+                _editsAt.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
                 var edit = await JsonBody(context);
+                if (_rateLimits.TryDequeue(out var retryAfter))
+                {
+                    context.Response.StatusCode = 429;
+                    context.Response.Headers["Retry-After"] = retryAfter.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+                    context.Response.Headers["X-RateLimit-Scope"] = "user";
+                    await Answer(context, new JsonObject { ["message"] = "You are being rate limited.", ["retry_after"] = retryAfter.TotalSeconds, ["global"] = false });
+                    return;
+                }
+
                 if (!_messages.TryGetValue(id, out var message) || message.Channel != channel)
                 {
                     context.Response.StatusCode = 404;

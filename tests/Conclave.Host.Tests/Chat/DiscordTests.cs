@@ -135,4 +135,36 @@ public sealed class DiscordTests(DiscordApp app) : IClassFixture<DiscordApp>
         Assert.Equal(callbacks + 1, app.Discord.InteractionCallbacks.Count);
         await Eventually.Until(() => message.Content.Contains("_Stopped: ", StringComparison.Ordinal), Deadline, "the answer says it was stopped");
     }
+
+    [Fact]
+    public async Task A_plot_is_attached_in_the_thread_and_a_429_delays_the_next_edit()
+    {
+        await app.LinkAsync("500000000000000004", "discord-plot");
+        app.Provider.Enqueue(
+            Reply.ToolCall("run_python", """{"code": "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\nplt.show()"}"""),
+            Reply.Text("The plot shows the squares, drawn for you just now."));
+        app.Discord.RateLimitNextEdit(TimeSpan.FromSeconds(1));
+        var edits = app.Discord.EditsAt.Count;
+        var mention = app.Discord.UserMessage(DiscordApp.Channel, "500000000000000004", "plot squares", mention: true);
+
+        await app.Discord.DispatchAsync("MESSAGE_CREATE", mention);
+        await Eventually.Until(() => app.Discord.ThreadOf(mention["id"]!.GetValue<string>()) is not null, Deadline, "a thread is started");
+        var thread = app.Discord.ThreadOf(mention["id"]!.GetValue<string>())!;
+        await Eventually.Until(
+            () => app.Discord.InChannel(thread).Any(m => m.Content.EndsWith(" s_", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(90),
+            "the answer is finished");
+        await Eventually.Until(() => app.Discord.Attachments.Any(a => a.Channel == thread), Deadline, "the plot is attached");
+
+        var answer = app.Discord.InChannel(thread)[0];
+        Assert.Contains("› `run_python` done (", answer.Content);
+        Assert.Contains("The plot shows the squares, drawn for you just now.", answer.Content);
+        var attachment = Assert.Single(app.Discord.Attachments, a => a.Channel == thread);
+        Assert.EndsWith(".png", attachment.FileName);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], attachment.Content.Take(4).ToArray());
+        var patches = app.Discord.EditsAt.Skip(edits).ToList();
+        Assert.True(patches.Count >= 2);
+        var waited = Stopwatch.GetElapsedTime(patches[0], patches[1]);
+        Assert.True(waited >= TimeSpan.FromMilliseconds(980), $"the edit after the 429 came {waited.TotalMilliseconds:F0} ms later (Retry-After: 1 s)");
+    }
 }
