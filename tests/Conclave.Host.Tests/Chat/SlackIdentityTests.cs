@@ -71,4 +71,23 @@ public sealed class SlackIdentityTests(SlackApp app) : IClassFixture<SlackApp>
         Assert.Contains("data-testid=\"chat-link-invalid\"", again);
         Assert.Contains("data-testid=\"chat-link-invalid\"", unknown);
     }
+
+    [Fact]
+    public async Task Others_chatting_in_a_thread_without_mentioning_the_bot_start_nothing_and_get_no_prompt()
+    {
+        var owner = await app.LinkAsync("U0TOWNER", "slack-thread-owner");
+        app.Provider.Enqueue(Reply.Text("answer for the owner"));
+        var mention = app.Slack.Mention(SlackApp.Channel, "U0TOWNER", "start");
+        var thread = ScriptedSlack.ThreadOf(mention);
+        await app.Slack.SendEventAsync(mention, Deadline);
+        await Eventually.Until(() => app.Slack.Thread(SlackApp.Channel, thread).Any(p => p.Text.EndsWith(" s_", StringComparison.Ordinal)), Deadline, "the answer is posted");
+        var ephemerals = app.Slack.Ephemerals.Count;
+
+        await app.Slack.SendEventAsync(app.Slack.ThreadMessage(SlackApp.Channel, "U0BYSTANDER", "nice answer", thread), Deadline);
+
+        var session = Assert.Single(await app.Service<ISessions>().ListAsync(owner, CancellationToken.None));
+        Assert.Single(await app.Service<ISessions>().RunsAsync(owner, session.Id, CancellationToken.None));
+        Assert.Equal(ephemerals, app.Slack.Ephemerals.Count);
+        Assert.Single(app.Slack.Thread(SlackApp.Channel, thread));
+    }
 }

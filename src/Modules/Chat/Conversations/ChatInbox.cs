@@ -89,6 +89,12 @@ internal sealed partial class ChatInbox(
 
         var output = await clients.OutputAsync(connectionId, ct);
         var ownerId = await store.LinkedOwnerAsync(connectionId, message.UserId, ct);
+        if (thread is not null && !message.Mentioned && ownerId != thread.OwnerId)
+        {
+            // Others talking in the thread without addressing the bot: not for us (and no prompt on every message).
+            return InboxOutcome.Ignored;
+        }
+
         if (ownerId is null || !await AccountActiveAsync(ownerId, ct))
         {
             var link = await links.CreateAsync(connectionId, message.UserId, ct);
