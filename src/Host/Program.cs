@@ -1,4 +1,5 @@
 using Conclave.Agents;
+using Conclave.Chat;
 using Conclave.Egress;
 using Conclave.Host.Composition;
 using Conclave.Host.Mcp;
@@ -23,6 +24,7 @@ builder.Services.AddSandboxModule(builder.Configuration);
 builder.Services.AddKnowledgeModule(builder.Configuration);
 builder.Services.AddWebModule(builder.Configuration);
 builder.Services.AddMcpToolsModule(builder.Configuration);
+builder.Services.AddChatModule(builder.Configuration);
 builder.Services.ConnectModules();
 builder.Services.AddConclaveMcpServer();
 
@@ -38,6 +40,8 @@ api.MapKnowledgeModule();
 api.MapMcpToolsModule();
 // Conclave as an MCP server, for tokens issued to it (ADR 0020).
 app.MapConclaveMcpServer();
+// Slack calls these itself: each request is verified by its signature, not by a sign-in.
+app.MapChatModule();
 
 app.Run();
 

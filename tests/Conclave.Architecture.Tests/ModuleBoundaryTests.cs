@@ -20,6 +20,7 @@ public sealed class ModuleBoundaryTests
         Assembly.Load("Conclave.Knowledge"),
         Assembly.Load("Conclave.Web"),
         Assembly.Load("Conclave.McpTools"),
+        Assembly.Load("Conclave.Chat"),
     ];
 
     private static readonly Assembly Host = typeof(Program).Assembly;
