@@ -1,0 +1,97 @@
+using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Lifecycle;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Sandbox.Nodes;
+
+/// <summary>
+/// The sandbox of a node among several (ADR 0015): a session's calls run on the node that holds its sandbox,
+/// here when that is this node (claimed when nobody holds it, or taken over from a dead node), else on the
+/// holder, through its queue. Callers see the same contract as on one node.
+/// </summary>
+internal sealed class RoutedSandbox(SessionSandboxes local, SandboxPlacements placements, SandboxRelay relay, IOptions<SandboxOptions> options)
+    : ISandbox, ISandboxProcesses
+{
+    /// <summary>A sandbox that moves (taken over, or its holder died mid-call) is placed again; this bounds the rounds.</summary>
+    private const int MaxRounds = 3;
+
+    public async Task<ExecutionResult> ExecuteAsync(Guid sessionId, string code, TimeSpan? timeout, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var limit = timeout is { } t && t > TimeSpan.Zero && t < options.Value.ExecutionTimeout ? t : options.Value.ExecutionTimeout;
+        return (await RouteAsync(sessionId, SandboxCallKinds.Execute, code, limit,
+            async () => await local.ExecuteAsync(sessionId, code, timeout, ct), ct))!;
+    }
+
+    public Task ResetAsync(Guid sessionId, CancellationToken ct = default) =>
+        RouteAsync(sessionId, SandboxCallKinds.Reset, null, options.Value.StartTimeout, async () =>
+        {
+            await local.ResetAsync(sessionId, ct);
+            return null;
+        }, ct);
+
+    public Task StopAsync(Guid sessionId, CancellationToken ct = default) =>
+        RouteAsync(sessionId, SandboxCallKinds.Stop, null, options.Value.StartTimeout, async () =>
+        {
+            await local.StopAsync(sessionId, ct);
+            await placements.ReleaseAsync(sessionId, ct);
+            return null;
+        }, ct);
+
+    /// <summary>The holder removes the container; with none alive, this node removes what is left (the files are on the shared root).</summary>
+    public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct = default)
+    {
+        if (await placements.OtherOwnerAsync(sessionId, ct) is { } owner)
+        {
+            var answer = await relay.CallAsync(owner, Call(sessionId, SandboxCallKinds.Remove, null, null), options.Value.StartTimeout + options.Value.RemoteCallSlack, ct);
+            if (answer.Failure is null)
+            {
+                return;
+            }
+        }
+        await local.RemoveSessionAsync(sessionId, ct);
+        await placements.ReleaseAsync(sessionId, ct);
+    }
+
+    /// <summary>A program talks to the Host over streams, which do not cross nodes: it starts only on the node holding the sandbox.</summary>
+    public async Task<ISandboxProcess> StartAsync(Guid sessionId, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        var owner = await placements.PlaceAsync(sessionId, ct);
+        return owner == placements.ThisNode
+            ? await local.StartAsync(sessionId, command, ct)
+            : throw new SandboxUnavailableException(
+                $"this session's sandbox runs on node {owner}, and programs that talk over stdin and stdout start only there; try again when the session's run is on that node, or after the sandbox is stopped.");
+    }
+
+    private async Task<ExecutionResult?> RouteAsync(Guid sessionId, string kind, string? code, TimeSpan limit, Func<Task<ExecutionResult?>> here, CancellationToken ct)
+    {
+        for (var round = 1; ; round++)
+        {
+            var owner = await placements.PlaceAsync(sessionId, ct);
+            if (owner == placements.ThisNode)
+            {
+                return await here();
+            }
+
+            var answer = await relay.CallAsync(owner, Call(sessionId, kind, code, limit), limit + options.Value.RemoteCallSlack, ct);
+            switch (answer.Failure)
+            {
+                case null:
+                    return answer.Result;
+                case SandboxCallFailures.Moved or SandboxCallFailures.OwnerLost when round < MaxRounds:
+                    continue;
+                case SandboxCallFailures.Argument:
+                    throw new ArgumentException(answer.Message, nameof(code));
+                case SandboxCallFailures.LimitsNotEnforced:
+                    throw new SandboxLimitsNotEnforcedException(answer.Message ?? "");
+                case SandboxCallFailures.Cancelled:
+                    throw new OperationCanceledException(answer.Message);
+                default:
+                    throw new SandboxUnavailableException(answer.Message ?? $"node {owner} could not run the call");
+            }
+        }
+    }
+
+    private SandboxCall Call(Guid sessionId, string kind, string? code, TimeSpan? timeout) =>
+        new(Guid.NewGuid(), sessionId, kind, code, timeout, placements.ThisNode, NodeQueue.Address(placements.ThisNode));
+}
