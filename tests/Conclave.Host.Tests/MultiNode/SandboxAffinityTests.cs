@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
@@ -74,6 +75,42 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
             // The files are kept (the workspace is on the shared root); the variables went with A's kernel.
             Assert.Equal(["written on A", "False"], StdoutLines(ToolOutput(events, onB.RunId)));
             Assert.Single(await SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
+        }
+        finally
+        {
+            await RemoveContainersAsync(nodeA.SandboxNodeId);
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_a_run_on_node_B_interrupts_its_code_in_node_As_kernel_and_keeps_the_variables()
+    {
+        await using var nodeA = await HostProcess.StartAsync(nodeB);
+        try
+        {
+            using var apiA = await nodeA.SignInAsync();
+            var session = await CreateSessionAsync(apiA);
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "x = 41"}"""), Reply.Text("Set."));
+            var onA = await PostAsync(apiA, session.Id, "Set x to 41.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
+
+            // Longer than the execution time limit (60 s): only an interrupt ends it in time.
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "import time\nopen('started', 'w').close()\ntime.sleep(600)"}"""));
+            var stopped = await nodeB.PostMessageAsync(session.Id, "Wait a long time.");
+            await Eventually.Until(async () => (await nodeB.Client.GetStringAsync($"/api/v1/sessions/{session.Id}/files")).Contains("\"started\"", StringComparison.Ordinal),
+                Deadline, "the code runs in A's sandbox");
+            var clicked = Stopwatch.GetTimestamp();
+            (await nodeB.Client.PostAsync($"/api/v1/sessions/{session.Id}/runs/{stopped.RunId}/cancel", null)).EnsureSuccessStatusCode();
+            Assert.IsType<RunCancelled>((await nodeB.WaitForRunEndAsync(session.Id, stopped.RunId, Deadline)).Data);
+
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "print(x + 1)"}"""), Reply.Text("Done."));
+            var after = await nodeB.PostMessageAsync(session.Id, "Print x + 1.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, after.RunId, Deadline)).Data);
+            var waited = Stopwatch.GetElapsedTime(clicked);
+
+            // The kernel was free at once (not after the 60 s limit) and kept x: interrupted, not replaced.
+            Assert.Equal(["42"], StdoutLines(ToolOutput(await nodeB.EventsAsync(session.Id), after.RunId)));
+            Assert.True(waited < TimeSpan.FromSeconds(30), $"The next call ran {waited.TotalSeconds:F0} s after the stop");
         }
         finally
         {

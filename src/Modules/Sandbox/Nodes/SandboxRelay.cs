@@ -15,6 +15,8 @@ namespace Conclave.Sandbox.Nodes;
 /// </summary>
 public sealed partial class SandboxRelay
 {
+    private const int MaxEarlyInterrupts = 256;
+
     /// <summary>An answer or an interrupt that cannot be delivered within this is of no use any more.</summary>
     private static readonly TimeSpan NoticeLifetime = TimeSpan.FromMinutes(1);
 
@@ -30,6 +32,13 @@ public sealed partial class SandboxRelay
 
     /// <summary>Calls from other nodes running here, to interrupt; an entry lives as long as its execution.</summary>
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
+
+    /// <summary>
+    /// Interrupts that came before their call started (the queue hands messages to handlers in parallel), so the
+    /// call stops as it starts. Bounded: the oldest are forgotten first.
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, byte> _interruptedEarly = new();
+    private readonly ConcurrentQueue<Guid> _interruptedOrder = new();
 
     internal SandboxRelay(
         SessionSandboxes local,
@@ -98,6 +107,10 @@ public sealed partial class SandboxRelay
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _running[call.CallId] = interrupt;
+        if (_interruptedEarly.TryRemove(call.CallId, out _))
+        {
+            await interrupt.CancelAsync();
+        }
         SandboxCallAnswered answer;
         try
         {
@@ -131,7 +144,33 @@ public sealed partial class SandboxRelay
     {
         if (_running.TryGetValue(callId, out var running))
         {
+            CancelQuietly(running);
+            return;
+        }
+        if (_interruptedEarly.TryAdd(callId, 0))
+        {
+            _interruptedOrder.Enqueue(callId);
+            while (_interruptedOrder.Count > MaxEarlyInterrupts && _interruptedOrder.TryDequeue(out var oldest))
+            {
+                _interruptedEarly.TryRemove(oldest, out _);
+            }
+        }
+        // It may have started between the two looks.
+        if (_running.TryGetValue(callId, out running))
+        {
+            CancelQuietly(running);
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource running)
+    {
+        try
+        {
             running.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call ended meanwhile.
         }
     }
 
