@@ -1,5 +1,6 @@
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Sandbox.Nodes;
@@ -9,7 +10,12 @@ namespace Conclave.Sandbox.Nodes;
 /// here when that is this node (claimed when nobody holds it, or taken over from a dead node), else on the
 /// holder, through its queue. Callers see the same contract as on one node.
 /// </summary>
-internal sealed class RoutedSandbox(SessionSandboxes local, SandboxPlacements placements, SandboxRelay relay, IOptions<SandboxOptions> options)
+internal sealed partial class RoutedSandbox(
+    SessionSandboxes local,
+    SandboxPlacements placements,
+    SandboxRelay relay,
+    IOptions<SandboxOptions> options,
+    ILogger<RoutedSandbox> logger)
     : ISandbox, ISandboxProcesses
 {
     /// <summary>A sandbox that moves (taken over, or its holder died mid-call) is placed again; this bounds the rounds.</summary>
@@ -53,15 +59,23 @@ internal sealed class RoutedSandbox(SessionSandboxes local, SandboxPlacements pl
         await placements.ReleaseAsync(sessionId, ct);
     }
 
-    /// <summary>A program talks to the Host over streams, which do not cross nodes: it starts only on the node holding the sandbox.</summary>
+    /// <summary>
+    /// A program talks to the Host over streams, which the queue does not carry: it starts on this node. When another
+    /// node holds the session's sandbox, that is a container of this node's for the session on the same workspace
+    /// (files shared, not the kernel), as every node did before sandboxes had a place (ADR 0015, not built yet).
+    /// </summary>
     public async Task<ISandboxProcess> StartAsync(Guid sessionId, IReadOnlyList<string> command, CancellationToken ct = default)
     {
         var owner = await placements.PlaceAsync(sessionId, ct);
-        return owner == placements.ThisNode
-            ? await local.StartAsync(sessionId, command, ct)
-            : throw new SandboxUnavailableException(
-                $"this session's sandbox runs on node {owner}, and programs that talk over stdin and stdout start only there; try again when the session's run is on that node, or after the sandbox is stopped.");
+        if (owner != placements.ThisNode)
+        {
+            ProgramBesideHolder(logger, command.Count > 0 ? command[0] : "", sessionId, owner);
+        }
+        return await local.StartAsync(sessionId, command, ct);
     }
+
+    [LoggerMessage(49, LogLevel.Warning, "Program {Program} of session {SessionId} starts in a container on this node, while node {NodeId} holds the session's sandbox: programs over stdin/stdout do not cross nodes")]
+    private static partial void ProgramBesideHolder(ILogger logger, string program, Guid sessionId, string nodeId);
 
     private async Task<ExecutionResult?> RouteAsync(Guid sessionId, string kind, string? code, TimeSpan limit, Func<Task<ExecutionResult?>> here, CancellationToken ct)
     {
