@@ -1,3 +1,4 @@
+using System.Text;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,11 @@ internal sealed partial class RoutedSandbox(
     public async Task<ExecutionResult> ExecuteAsync(Guid sessionId, string code, TimeSpan? timeout, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(code);
+        // Refused here too, before it is put on another node's queue.
+        if (Encoding.UTF8.GetByteCount(code) > options.Value.MaxCodeBytes)
+        {
+            throw new ArgumentException($"The code is larger than {options.Value.MaxCodeBytes} bytes.", nameof(code));
+        }
         var limit = timeout is { } t && t > TimeSpan.Zero && t < options.Value.ExecutionTimeout ? t : options.Value.ExecutionTimeout;
         return (await RouteAsync(sessionId, SandboxCallKinds.Execute, code, limit,
             async () => await local.ExecuteAsync(sessionId, code, timeout, ct), ct))!;
