@@ -7,6 +7,7 @@ using Conclave.Testing.Host;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Conclave.Host.Tests.MultiNode;
 
@@ -83,6 +84,38 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
     }
 
     [Fact]
+    public async Task A_node_stopped_with_SIGTERM_gives_its_sandboxes_up_and_node_B_goes_on_with_the_files()
+    {
+        await using var nodeA = await HostProcess.StartAsync(nodeB);
+        try
+        {
+            using var apiA = await nodeA.SignInAsync();
+            var session = await CreateSessionAsync(apiA);
+            nodeB.Provider.Enqueue(
+                Reply.ToolCall("run_python", """{"code": "with open('f.txt', 'w') as f:\n    f.write('written on A')"}"""),
+                Reply.Text("Written."));
+            var onA = await PostAsync(apiA, session.Id, "Write f.txt.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
+            Assert.Equal((1, 1), await RowsOfAsync(nodeA.SandboxNodeId));
+
+            await nodeA.TerminateAsync();
+
+            // A left in good order: nothing of it is left for B to wait out.
+            Assert.Equal((0, 0), await RowsOfAsync(nodeA.SandboxNodeId));
+            Assert.Empty(await SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "print(open('f.txt').read())"}"""), Reply.Text("Read."));
+            var onB = await nodeB.PostMessageAsync(session.Id, "Read f.txt.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onB.RunId, Deadline)).Data);
+            Assert.Equal(["written on A"], StdoutLines(ToolOutput(await nodeB.EventsAsync(session.Id), onB.RunId)));
+            Assert.Single(await SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
+        }
+        finally
+        {
+            await RemoveContainersAsync(nodeA.SandboxNodeId);
+        }
+    }
+
+    [Fact]
     public async Task Stopping_a_run_on_node_B_interrupts_its_code_in_node_As_kernel_and_keeps_the_variables()
     {
         await using var nodeA = await HostProcess.StartAsync(nodeB);
@@ -131,6 +164,19 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
     /// <summary>The lines of the <c>[stdout]</c> section of a run_python answer.</summary>
     private static string[] StdoutLines(string output) =>
         output.Split("[stdout]\n", 2)[1].Split("\n[", 2)[0].TrimEnd('\n').Split('\n');
+
+    /// <summary>The placements naming a node and its heartbeat rows, read as an operator would, in the Sandbox module's schema.</summary>
+    private async Task<(long Placements, long Heartbeats)> RowsOfAsync(string sandboxNodeId)
+    {
+        await using var connection = new NpgsqlConnection(nodeB.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select (select count(*) from sandbox.mt_doc_placement where data ->> 'NodeId' = $1), (select count(*) from sandbox.mt_doc_node where id = $1)",
+            connection) { Parameters = { new() { Value = sandboxNodeId } } };
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
 
     private async Task<IList<ContainerListResponse>> SessionContainersAsync(string sandboxNodeId, Guid sessionId)
     {
