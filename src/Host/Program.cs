@@ -20,7 +20,8 @@ builder.AddWeb();
 builder.Services.AddEgressPolicy(builder.Configuration);
 builder.Services.AddSessionsModule();
 builder.Services.AddAgentsModule(builder.Configuration);
-builder.Services.AddSandboxModule(builder.Configuration);
+// Several nodes on one database: a session's sandbox calls go to the node holding it (ADR 0015).
+builder.Services.AddSandboxModule(builder.Configuration).AddSandboxNodes();
 builder.Services.AddKnowledgeModule(builder.Configuration);
 builder.Services.AddWebModule(builder.Configuration);
 builder.Services.AddMcpToolsModule(builder.Configuration);

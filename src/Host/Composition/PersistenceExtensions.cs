@@ -31,6 +31,7 @@ internal static class PersistenceExtensions
                 options.ConfigureSessions();
                 options.ConfigureAgents();
                 options.ConfigureMcpTools();
+                options.ConfigureSandbox();
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
@@ -43,7 +44,7 @@ internal static class PersistenceExtensions
             options.Policies.AutoApplyTransactions();
             options.Policies.UseDurableLocalQueues();
             options.ConfigureAgents();
-            options.ConfigureSandbox();
+            options.ConfigureSandbox(builder.Configuration);
             options.ConfigureKnowledge(builder.Configuration);
 
             // Routing between modules, in one place.

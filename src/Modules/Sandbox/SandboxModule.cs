@@ -2,9 +2,11 @@ using Conclave.Sandbox.Api;
 using Conclave.Sandbox.Containers;
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Lifecycle;
+using Conclave.Sandbox.Nodes;
 using Conclave.Sandbox.Telemetry;
 using Conclave.Sandbox.Tools;
 using Conclave.Sandbox.Workspaces;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +14,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Wolverine;
+using Wolverine.Postgresql;
+using Wolverine.Postgresql.Transport;
 
 namespace Conclave.Sandbox;
 
@@ -20,6 +24,9 @@ public static class SandboxModule
 {
     /// <summary>The durable local queue the module's messages (session removals) are handled from.</summary>
     public const string Queue = "sandbox";
+
+    /// <summary>The module's PostgreSQL schema: where sessions' sandboxes are placed among nodes, and which nodes are alive.</summary>
+    public const string Schema = "sandbox";
 
     public static IServiceCollection AddSandboxModule(this IServiceCollection services, IConfiguration configuration)
     {
@@ -61,6 +68,36 @@ public static class SandboxModule
         return services;
     }
 
+    /// <summary>
+    /// Several nodes on one database (ADR 0015): a session's sandbox lives on one node, placed in the database, and
+    /// the other nodes send it their calls over its PostgreSQL queue. Needs Marten (<see cref="ConfigureSandbox(StoreOptions)"/>)
+    /// and Wolverine (<see cref="ConfigureSandbox(WolverineOptions, IConfiguration)"/>); without it a node's sandboxes are its own.
+    /// </summary>
+    public static IServiceCollection AddSandboxNodes(this IServiceCollection services)
+    {
+        services.AddSingleton<SandboxPlacements>();
+        services.AddSingleton(sp => new SandboxRelay(
+            sp.GetRequiredService<SessionSandboxes>(),
+            sp.GetRequiredService<SandboxPlacements>(),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<IOptions<SandboxOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SandboxRelay>>()));
+        services.AddSingleton<RoutedSandbox>();
+        services.Replace(ServiceDescriptor.Singleton<ISandbox>(sp => sp.GetRequiredService<RoutedSandbox>()));
+        services.Replace(ServiceDescriptor.Singleton<ISandboxProcesses>(sp => sp.GetRequiredService<RoutedSandbox>()));
+        services.AddHostedService<NodeHeartbeat>();
+        return services;
+    }
+
+    public static StoreOptions ConfigureSandbox(this StoreOptions options)
+    {
+        options.Schema.For<SandboxPlacement>().DatabaseSchemaName(Schema).DocumentAlias("placement")
+            .UseOptimisticConcurrency(true).Index(p => p.NodeId);
+        options.Schema.For<SandboxNode>().DatabaseSchemaName(Schema).DocumentAlias("node");
+        return options;
+    }
+
     /// <summary>Outside any content or web root (ASP.NET Core's file watchers walk those): the system's data folder.</summary>
     private static string DefaultWorkspaceRoot()
     {
@@ -74,10 +111,18 @@ public static class SandboxModule
         return Path.Combine(data, "conclave", "workspaces");
     }
 
-    public static WolverineOptions ConfigureSandbox(this WolverineOptions options)
+    public static WolverineOptions ConfigureSandbox(this WolverineOptions options, IConfiguration configuration)
     {
         options.Discovery.IncludeAssembly(typeof(SandboxModule).Assembly);
         options.LocalQueue(Queue).UseDurableInbox();
+
+        // This node's queue for calls to the sandboxes it holds and answers to its own calls. Buffered, not durable:
+        // a call lost with its node is answered by the caller's timeout, while a call kept for a node that comes back
+        // later would run code nobody waits for any more. Many at once: a long execution must not hold up an interrupt.
+        var nodeId = configuration[$"{SandboxOptions.Section}:{nameof(SandboxOptions.NodeId)}"] is { Length: > 0 } id ? id : new SandboxOptions().NodeId;
+        options.ListenToPostgresqlQueue(NodeQueue.Name(nodeId)).BufferedInMemory().MaximumParallelMessages(32);
+        // Woken by NOTIFY instead of waiting for the next poll: a tool call should not wait seconds per hop.
+        options.Transports.GetOrCreate<PostgresqlTransport>().EnableQueueNotifications = true;
         return options;
     }
 

@@ -45,6 +45,9 @@ internal sealed class SandboxOptionsValidator(IHostEnvironment? environment = nu
         Require(failures, o.MaxContainers >= 1 && o.MaxContainers >= o.WarmPoolSize, "MaxContainers must be at least 1 and at least WarmPoolSize.");
         Require(failures, !string.IsNullOrWhiteSpace(o.NodeId) && o.NodeId.Length <= 128, "NodeId is required (at most 128 characters).");
         Require(failures, o.JanitorInterval >= TimeSpan.FromMilliseconds(100), "JanitorInterval must be at least 100 ms.");
+        Require(failures, o.NodeHeartbeatInterval >= TimeSpan.FromMilliseconds(100), "NodeHeartbeatInterval must be at least 100 ms.");
+        Require(failures, o.NodeTimeout >= 2 * o.NodeHeartbeatInterval, "NodeTimeout must be at least twice NodeHeartbeatInterval, or a live node passes for dead.");
+        Require(failures, o.RemoteCallSlack >= TimeSpan.FromSeconds(1), "RemoteCallSlack must be at least 1 second.");
         Require(failures, o.StartTimeout >= TimeSpan.FromSeconds(1), "StartTimeout must be at least 1 second.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"Conclave:Sandbox: {f}"));
     }

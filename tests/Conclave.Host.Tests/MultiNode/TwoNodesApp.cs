@@ -9,7 +9,13 @@ namespace Conclave.Host.Tests.MultiNode;
 /// </summary>
 public sealed class TwoNodesApp : ConclaveApp
 {
-    public TwoNodesApp() => ExtraSettings["Conclave:Runs:LeaseTimeout"] = "00:00:03";
+    public TwoNodesApp()
+    {
+        ExtraSettings["Conclave:Runs:LeaseTimeout"] = "00:00:03";
+        // A killed node's sandboxes are taken over after two seconds of silence.
+        ExtraSettings["Conclave:Sandbox:NodeHeartbeatInterval"] = "00:00:00.250";
+        ExtraSettings["Conclave:Sandbox:NodeTimeout"] = "00:00:02";
+    }
 
     public override async Task InitializeAsync()
     {

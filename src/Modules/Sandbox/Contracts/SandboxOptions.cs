@@ -90,6 +90,18 @@ public sealed class SandboxOptions
     /// <summary>Identifies this Host process's containers; must differ between Hosts sharing one Docker engine.</summary>
     public string NodeId { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// How often this node tells the others it is alive (a row in the sandbox schema), when several nodes share one
+    /// database (ADR 0015): a session's sandbox lives on one node and the others send it their calls.
+    /// </summary>
+    public TimeSpan NodeHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A node silent for this long is dead: the next call for one of its sessions takes the session's sandbox over (files kept, variables lost).</summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a call sent to another node's sandbox may take beyond its execution time limit before the caller gives up.</summary>
+    public TimeSpan RemoteCallSlack { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often idle containers are reaped, orphans removed and the warm pool topped up.</summary>
     public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Conclave.Sandbox.Nodes;
+
+/// <summary>
+/// The PostgreSQL queue (Wolverine's PostgreSQL transport) each node listens on for calls to the sandboxes it
+/// holds, named after its node id. Queue names become table names, so the id is reduced to a short SQL
+/// identifier and a hash of the whole id keeps two similar ids apart.
+/// </summary>
+internal static class NodeQueue
+{
+    private const int MaxReadablePart = 18;
+
+    public static string Name(string nodeId)
+    {
+        var readable = new StringBuilder();
+        foreach (var c in nodeId.ToLowerInvariant())
+        {
+            if (readable.Length == MaxReadablePart)
+            {
+                break;
+            }
+            readable.Append(c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : '_');
+        }
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(nodeId)))[..8];
+        return $"sandbox_{readable}_{hash}";
+    }
+
+    public static Uri Address(string nodeId) => new($"postgresql://{Name(nodeId)}");
+}
