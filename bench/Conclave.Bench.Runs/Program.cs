@@ -14,7 +14,7 @@ using OpenTelemetry.Trace;
 // Prints the orchestrator's figures (issue 4): overhead per persisted step with an instant scripted
 // model, 50 concurrent runs x 20 steps on this machine, and stop latency (request to RunCancelled); and what the
 // instrumentation costs (issue 13): step overhead with OpenTelemetry off vs metrics and tracing exported, and a
-// scrape of /metrics holding 1,000 series.
+// scrape of /metrics holding 1,000 series; and runs/s with the same concurrent runs spread over 2 nodes vs 1 (issue 12).
 // Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Runs [-- --smoke]
 //   --smoke  tiny n, no thresholds (test.sh runs every bench this way); lost or duplicated events still fail it
 var smoke = args.Contains("--smoke");
@@ -97,6 +97,32 @@ try
     concurrent.Stop();
     table.Add(Figure.Of($"step overhead, {concurrentRuns} concurrent runs", [.. overhead], "ms", Target.None));
     table.Add(Figure.Single($"{concurrentRuns} concurrent runs x {steps} steps: throughput", concurrentRuns * steps / concurrent.Elapsed.TotalSeconds, "steps/s", Target.None));
+
+    // 2b. The same concurrent runs spread over two nodes on this database (issue 12, ADR 0015): half posted to each,
+    // each node executing what its own outbox queued. Both nodes share this process and this machine's cores, so the
+    // ratio shows what coordinating through PostgreSQL costs, not what a second machine would add.
+    var oneNode = concurrentRuns / concurrent.Elapsed.TotalSeconds;
+    var nodeB = ConclaveApp.SecondNodeOf(app, kestrel: false);
+    await nodeB.InitializeAsync();
+    try
+    {
+        var sessionsB = nodeB.Service<ISessions>();
+        CountFailures(await RunAsync(sessionsB, nodeB, Owner, planners, steps, count: 3)); // node B's handlers compile on first use
+        var spread = Stopwatch.StartNew();
+        var halves = await Task.WhenAll(
+            RunAsync(sessions, app, Owner, planners, steps, count: concurrentRuns / 2),
+            RunAsync(sessionsB, nodeB, Owner, planners, steps, count: concurrentRuns - concurrentRuns / 2));
+        spread.Stop();
+        CountFailures(halves.SelectMany(h => h));
+        var twoNodes = concurrentRuns / spread.Elapsed.TotalSeconds;
+        table.Add(Figure.Single($"{concurrentRuns} concurrent runs x {steps} steps, 1 node", oneNode, "runs/s", Target.None));
+        table.Add(Figure.Single($"the same on 2 nodes (half posted to each), one database, one machine", twoNodes, "runs/s", Target.None));
+        table.Add(Figure.Single("runs/s, 2 nodes vs 1", twoNodes / oneNode, "x", Target.None));
+    }
+    finally
+    {
+        await nodeB.DisposeAsync();
+    }
 
     // 3. Stop latency: a run streaming (stalled), the stop request, RunCancelled in the log.
     var stops = new List<double>();
