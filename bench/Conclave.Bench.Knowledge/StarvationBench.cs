@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Conclave.Bench.Common;
 using Conclave.Knowledge.Contracts;
 using Conclave.Sessions.Contracts;
@@ -21,19 +19,7 @@ internal static class StarvationBench
 
     public static async Task<IReadOnlyList<Figure>> RunAsync(ConclaveApp app, Guid libraryId, int pages, int idleRuns, int steps, Table table)
     {
-        var overhead = new ConcurrentBag<double>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "Conclave.Agents" && instrument.Name == "conclave.run.step.overhead")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => overhead.Add(value));
-        listener.Start();
+        using var overhead = new StepOverhead();
         app.Provider.RespondWith(request => Reply.Text($"Step {request.Index} done.").InChunks(1).WithUsage(100, 10));
         var documents = app.Service<IKnowledgeDocuments>();
 

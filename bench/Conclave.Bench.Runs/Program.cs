@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
@@ -25,19 +24,7 @@ var stopRuns = smoke ? 3 : 30;
 var scrapes = smoke ? 5 : 200;
 var planners = new Guid("00000000-0000-7000-8000-0000000000c3"); // Planner-Coder-Critic: three agents in turn, no keyword from text here
 const string Owner = "bench";
-var overhead = new ConcurrentBag<double>();
-using var listener = new MeterListener
-{
-    InstrumentPublished = (instrument, l) =>
-    {
-        if (instrument.Meter.Name == "Conclave.Agents" && instrument.Name == "conclave.run.step.overhead")
-        {
-            l.EnableMeasurementEvents(instrument);
-        }
-    },
-};
-listener.SetMeasurementEventCallback<double>((_, value, _, _) => overhead.Add(value));
-listener.Start();
+using var overhead = new StepOverhead();
 var failures = 0;
 var table = new Table(smoke);
 
