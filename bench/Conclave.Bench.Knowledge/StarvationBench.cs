@@ -9,8 +9,8 @@ namespace Conclave.Bench.Knowledge;
 /// <summary>
 /// Runs are not starved while documents are embedded (issue 11): a run's step overhead (the orchestrator's own work
 /// per persisted step, the model being an instant scripted one) with nothing else to do, then while a long PDF is
-/// indexed. The local embedder takes half the cores (<c>Conclave:Knowledge:Embedding:Threads</c>) so that runs keep
-/// the rest; this shows whether they do.
+/// indexed. The local embedder has a thread per core at a lower priority (<c>Conclave:Knowledge:Embedding:Nice</c>),
+/// so the scheduler hands a core to a run whenever one wants it; this shows whether it does.
 /// </summary>
 internal static class StarvationBench
 {

@@ -25,8 +25,6 @@ public class KnowledgeApp : ConclaveApp
         ExtraSettings["Conclave:Knowledge:Ingest:HeartbeatInterval"] = "00:00:00.200";
         ExtraSettings["Conclave:Knowledge:Ingest:LeaseTimeout"] = "00:00:02";
         ExtraSettings["Conclave:Knowledge:Ingest:ReaperInterval"] = "00:00:00.250";
-        // Tests wait on embedding: both cores (the product's default leaves one to the runs).
-        ExtraSettings["Conclave:Knowledge:Embedding:Threads"] = "2";
         // Small batches: progress moves in steps a test can see (and stop a Host between).
         ExtraSettings["Conclave:Knowledge:Embedding:BatchSize"] = "4";
     }

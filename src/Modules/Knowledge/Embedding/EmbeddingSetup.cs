@@ -15,8 +15,8 @@ internal static class EmbeddingSetup
     {
         if (options.Provider == EmbeddingProvider.Local)
         {
-            var threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / 2);
-            return new ArcticEmbeddingGenerator(threads);
+            var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+            return new ArcticEmbeddingGenerator(threads, options.Nice, options.Int8);
         }
 
         var client = new OpenAIClient(

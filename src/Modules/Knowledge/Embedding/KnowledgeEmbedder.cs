@@ -5,9 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Knowledge.Embedding;
 
 /// <summary>
-/// The module's one way to embed: passages in batches, queries with the model's query instruction,
-/// and at most <c>MaxConcurrency</c> calls at once in the process, so embedding (CPU-heavy) leaves
-/// cores to the runs.
+/// The module's one way to embed: passages in batches (at most <c>MaxConcurrency</c> calls at once in
+/// the process), and queries with the model's query instruction, which never wait for those.
 /// </summary>
 internal sealed class KnowledgeEmbedder : IDisposable
 {
@@ -15,6 +14,7 @@ internal sealed class KnowledgeEmbedder : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly string _queryPrefix;
     private readonly int _dimensions;
+    private readonly EmbeddingGenerationOptions? _queryOptions;
 
     public KnowledgeEmbedder(IEmbeddingGenerator<string, Embedding<float>> generator, IOptions<KnowledgeOptions> options)
     {
@@ -23,6 +23,10 @@ internal sealed class KnowledgeEmbedder : IDisposable
         _slots = new SemaphoreSlim(embedding.MaxConcurrency, embedding.MaxConcurrency);
         _queryPrefix = embedding.QueryPrefix ?? (embedding.Provider == EmbeddingProvider.Local ? LocalModel.QueryPrefix : "");
         _dimensions = embedding.Dimensions;
+        // Only the local model knows the marker; an endpoint is not sent properties it does not expect.
+        _queryOptions = embedding.Provider == EmbeddingProvider.Local
+            ? new EmbeddingGenerationOptions { AdditionalProperties = new() { [ArcticEmbeddingGenerator.Interactive] = true } }
+            : null;
         BatchSize = embedding.BatchSize;
     }
 
@@ -44,8 +48,12 @@ internal sealed class KnowledgeEmbedder : IDisposable
         }
     }
 
-    public async Task<float[]> EmbedQueryAsync(string query, CancellationToken cancellationToken) =>
-        (await EmbedPassagesAsync([_queryPrefix + query], cancellationToken))[0];
+    /// <summary>A query someone waits for: not queued behind ingest batches, and at normal priority.</summary>
+    public async Task<float[]> EmbedQueryAsync(string query, CancellationToken cancellationToken)
+    {
+        var embeddings = await _generator.GenerateAsync([_queryPrefix + query], _queryOptions, cancellationToken);
+        return Checked(embeddings[0].Vector.ToArray());
+    }
 
     private float[] Checked(float[] vector) => vector.Length == _dimensions
         ? vector
