@@ -4,6 +4,8 @@
 // at the ef_search used); the embedding model's resident memory in the Host.
 // Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Knowledge [-- --smoke] [-- --threads=N]
 //   --smoke      tiny n, no thresholds (test.sh runs every bench this way)
+//   --only=ingest|search  one part
+//   --explain    print the search's plan (EXPLAIN ANALYZE, BUFFERS) for a query after the timed ones
 //   --threads=N  the local model's ingest threads (default: the product's, one per core at nice 10)
 using System.Diagnostics;
 using System.Globalization;
@@ -25,6 +27,7 @@ using NpgsqlTypes;
 using Pgvector;
 
 var smoke = args.Contains("--smoke");
+var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
 var corpusSize = smoke ? 2_000 : 100_000;
 var searchRuns = smoke ? 20 : 300;
 var recallRuns = smoke ? 10 : 100;
@@ -49,89 +52,98 @@ try
     var documents = app.Service<IKnowledgeDocuments>();
     var random = new Random(11);
 
-    // 1. Memory: the Host's resident set before and after the model is loaded.
-    var before = ResidentBytes();
-    await embedder.EmbedPassagesAsync(["warm up"], CancellationToken.None);
-    var after = ResidentBytes();
-    table.Add(Figure.Single("embedding model resident memory in the Host (RSS after first use - before)", (after - before) / MiB, "MiB", Target.None));
-
-    // 2. Ingest end to end: upload -> queue -> extract -> chunk -> embed -> insert -> ready.
-    var library = await collections.CreateLibraryAsync(Owner, "bench ingest", null, CancellationToken.None);
-    var markdown = Enumerable.Range(0, ingestDocuments).Select(i => Markdown(i, wordsPerDocument)).ToList();
-
-    // Warm-up, not timed: the first message of a type makes Wolverine generate and compile its handler (seconds).
-    var warmUp = await documents.AddAsync(Owner, library.Id, "warm-up.md", new MemoryStream(Encoding.UTF8.GetBytes(Markdown(99, 50))), CancellationToken.None);
-    await Eventually.Until(
-        async () => (await documents.FindAsync(Owner, warmUp.Document.Id, CancellationToken.None))!.State is DocumentState.Ready or DocumentState.Failed,
-        TimeSpan.FromMinutes(5),
-        "the warm-up document is indexed");
-    var clock = Stopwatch.StartNew();
-    var ids = new List<Guid>();
-    for (var i = 0; i < markdown.Count; i++)
+    var clock = new Stopwatch();
+    if (only is null or "ingest")
     {
-        var added = await documents.AddAsync(Owner, library.Id, $"doc-{i}.md", new MemoryStream(Encoding.UTF8.GetBytes(markdown[i])), CancellationToken.None);
-        ids.Add(added.Document.Id);
-    }
+        // 1. Memory: the Host's resident set before and after the model is loaded.
+        var before = ResidentBytes();
+        await embedder.EmbedPassagesAsync(["warm up"], CancellationToken.None);
+        var after = ResidentBytes();
+        table.Add(Figure.Single("embedding model resident memory in the Host (RSS after first use - before)", (after - before) / MiB, "MiB", Target.None));
 
-    var ready = new List<KnowledgeDocument>();
-    await Eventually.Until(
-        async () =>
+        // 2. Ingest end to end: upload -> queue -> extract -> chunk -> embed -> insert -> ready.
+        var library = await collections.CreateLibraryAsync(Owner, "bench ingest", null, CancellationToken.None);
+        var markdown = Enumerable.Range(0, ingestDocuments).Select(i => Markdown(i, wordsPerDocument)).ToList();
+
+        // Warm-up, not timed: the first message of a type makes Wolverine generate and compile its handler (seconds).
+        var warmUp = await documents.AddAsync(Owner, library.Id, "warm-up.md", new MemoryStream(Encoding.UTF8.GetBytes(Markdown(99, 50))), CancellationToken.None);
+        await Eventually.Until(
+            async () => (await documents.FindAsync(Owner, warmUp.Document.Id, CancellationToken.None))!.State is DocumentState.Ready or DocumentState.Failed,
+            TimeSpan.FromMinutes(5),
+            "the warm-up document is indexed");
+        clock.Restart();
+        var ids = new List<Guid>();
+        for (var i = 0; i < markdown.Count; i++)
         {
-            ready.Clear();
-            foreach (var id in ids)
+            var added = await documents.AddAsync(Owner, library.Id, $"doc-{i}.md", new MemoryStream(Encoding.UTF8.GetBytes(markdown[i])), CancellationToken.None);
+            ids.Add(added.Document.Id);
+        }
+
+        var ready = new List<KnowledgeDocument>();
+        await Eventually.Until(
+            async () =>
             {
-                ready.Add((await documents.FindAsync(Owner, id, CancellationToken.None))!);
-            }
+                ready.Clear();
+                foreach (var id in ids)
+                {
+                    ready.Add((await documents.FindAsync(Owner, id, CancellationToken.None))!);
+                }
 
-            return ready.All(d => d.State is DocumentState.Ready or DocumentState.Failed);
-        },
-        TimeSpan.FromMinutes(30),
-        "the bench documents are indexed");
-    var ingestSeconds = clock.Elapsed.TotalSeconds;
-    var chunkCount = ready.Sum(d => d.ChunksTotal);
-    var ingestRate = chunkCount / ingestSeconds;
-    table.Add(Figure.Single(
-        $"ingest end to end, {chunkCount} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
-        ingestRate, "chunks/s", Target.AtLeastValue(40)));
+                return ready.All(d => d.State is DocumentState.Ready or DocumentState.Failed);
+            },
+            TimeSpan.FromMinutes(30),
+            "the bench documents are indexed");
+        var ingestSeconds = clock.Elapsed.TotalSeconds;
+        var chunkCount = ready.Sum(d => d.ChunksTotal);
+        var ingestRate = chunkCount / ingestSeconds;
+        table.Add(Figure.Single(
+            $"ingest end to end, {chunkCount} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
+            ingestRate, "chunks/s", Target.AtLeastValue(40)));
 
-    // Embedding alone, the same chunks in the same batches.
-    var counter = app.Service<ITokenCounter>();
-    var chunker = new Chunker(counter, options.Chunking.ChunkTokens, options.Chunking.OverlapTokens, int.MaxValue);
-    clock.Restart();
-    var texts = markdown
-        .SelectMany(m => chunker.Split(DocumentReader.Read("doc.md", Encoding.UTF8.GetBytes(m), ExtractionLimits.From(options.Limits), CancellationToken.None), CancellationToken.None))
-        .Select(c => c.EmbeddingText)
-        .ToList();
-    table.Add(Figure.Single($"extract + chunk alone, same {texts.Count} chunks (tokens counted by the model's tokenizer)", texts.Count / clock.Elapsed.TotalSeconds, "chunks/s", Target.None));
-    clock.Restart();
-    foreach (var batch in texts.Chunk(options.Embedding.BatchSize))
-    {
-        await embedder.EmbedPassagesAsync(batch, CancellationToken.None);
+        // Embedding alone, the same chunks in the same batches.
+        var counter = app.Service<ITokenCounter>();
+        var chunker = new Chunker(counter, options.Chunking.ChunkTokens, options.Chunking.OverlapTokens, int.MaxValue);
+        clock.Restart();
+        var texts = markdown
+            .SelectMany(m => chunker.Split(DocumentReader.Read("doc.md", Encoding.UTF8.GetBytes(m), ExtractionLimits.From(options.Limits), CancellationToken.None), CancellationToken.None))
+            .Select(c => c.EmbeddingText)
+            .ToList();
+        table.Add(Figure.Single($"extract + chunk alone, same {texts.Count} chunks (tokens counted by the model's tokenizer)", texts.Count / clock.Elapsed.TotalSeconds, "chunks/s", Target.None));
+        clock.Restart();
+        foreach (var batch in texts.Chunk(options.Embedding.BatchSize))
+        {
+            await embedder.EmbedPassagesAsync(batch, CancellationToken.None);
+        }
+
+        var embedRate = texts.Count / clock.Elapsed.TotalSeconds;
+        var (model, workers) = ArcticEmbeddingGenerator.Loaded!.Value;
+        table.Add(Figure.Single(
+            $"embedding alone, same {texts.Count} chunks (batches of {options.Embedding.BatchSize}, {(model.Int8 ? "int8" : "float")} model, {workers.Threads} thread(s), {workers.Lowered} at nice {options.Embedding.Nice})",
+            embedRate, "chunks/s", Target.None));
+        table.Add(Figure.Single($"  loading the model ({(model.Int8 ? $"{model.QuantizedMatrices} matrices made int8 at load" : "float")})", model.LoadTime.TotalSeconds, "s", Target.None));
+
+        // What int8 costs and gives: the same chunks through the float model on one thread, and how close the vectors are.
+        var sample = texts.Take(smoke ? 8 : 64).ToArray();
+        using (var floatModel = ArcticOnnxModel.Load(int8: false))
+        {
+            var quantized = Timed(() => model.Encode(sample, CancellationToken.None));
+            var exact = Timed(() => floatModel.Encode(sample, CancellationToken.None));
+            var cosines = quantized.Vectors.Zip(exact.Vectors, (a, b) => a.Zip(b, (x, y) => (double)x * y).Sum()).ToList();
+            table.Add(Figure.Single($"  one thread, {sample.Length} chunks: {(model.Int8 ? "int8" : "this")} model", sample.Length / quantized.Seconds, "chunks/s", Target.None));
+            table.Add(Figure.Single($"  one thread, {sample.Length} chunks: float model", sample.Length / exact.Seconds, "chunks/s", Target.None));
+            table.Add(Figure.Single($"  cosine of each chunk's two vectors, lowest (mean {cosines.Average():F4})", cosines.Min(), "", Target.None));
+        }
+
+        // 2b. Runs are not starved while a long document is embedded: step overhead idle vs during the embedding.
+        foreach (var figure in await StarvationBench.RunAsync(app, library.Id, pages: smoke ? 20 : 500, idleRuns: smoke ? 2 : 10, steps: smoke ? 4 : 10, table))
+        {
+            table.Add(figure);
+        }
     }
 
-    var embedRate = texts.Count / clock.Elapsed.TotalSeconds;
-    var (model, workers) = ArcticEmbeddingGenerator.Loaded!.Value;
-    table.Add(Figure.Single(
-        $"embedding alone, same {texts.Count} chunks (batches of {options.Embedding.BatchSize}, {(model.Int8 ? "int8" : "float")} model, {workers.Threads} thread(s), {workers.Lowered} at nice {options.Embedding.Nice})",
-        embedRate, "chunks/s", Target.None));
-    table.Add(Figure.Single($"  loading the model ({(model.Int8 ? $"{model.QuantizedMatrices} matrices made int8 at load" : "float")})", model.LoadTime.TotalSeconds, "s", Target.None));
-
-    // What int8 costs and gives: the same chunks through the float model on one thread, and how close the vectors are.
-    var sample = texts.Take(smoke ? 8 : 64).ToArray();
-    using (var floatModel = ArcticOnnxModel.Load(int8: false))
+    if (only is "ingest")
     {
-        var quantized = Timed(() => model.Encode(sample, CancellationToken.None));
-        var exact = Timed(() => floatModel.Encode(sample, CancellationToken.None));
-        var cosines = quantized.Vectors.Zip(exact.Vectors, (a, b) => a.Zip(b, (x, y) => (double)x * y).Sum()).ToList();
-        table.Add(Figure.Single($"  one thread, {sample.Length} chunks: {(model.Int8 ? "int8" : "this")} model", sample.Length / quantized.Seconds, "chunks/s", Target.None));
-        table.Add(Figure.Single($"  one thread, {sample.Length} chunks: float model", sample.Length / exact.Seconds, "chunks/s", Target.None));
-        table.Add(Figure.Single($"  cosine of each chunk's two vectors, lowest (mean {cosines.Average():F4})", cosines.Min(), "", Target.None));
-    }
-
-    // 2b. Runs are not starved while a long document is embedded: step overhead idle vs during the embedding.
-    foreach (var figure in await StarvationBench.RunAsync(app, library.Id, pages: smoke ? 20 : 500, idleRuns: smoke ? 2 : 10, steps: smoke ? 4 : 10, table))
-    {
-        table.Add(figure);
+        return table.ExitCode;
     }
 
     // 3. Search over a synthetic corpus, inserted with binary COPY; 10% belongs to another owner.
@@ -143,12 +155,6 @@ try
     table.Add(Figure.Single($"load {corpusSize:N0} chunks (COPY binary) and build the HNSW and GIN indexes", build.Elapsed.TotalSeconds, "s", Target.None));
 
     var search = (HybridSearch)app.Service<IKnowledgeSearch>();
-    if (args.Contains("--explain"))
-    {
-        var (text, vector) = corpus.Query(random);
-        Console.WriteLine(await search.ExplainAsync(new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5), text, vector, CancellationToken.None));
-    }
-
     var sql = new List<double>();
     var whole = new List<double>();
     for (var i = 0; i < searchRuns + 10; i++)
@@ -169,11 +175,17 @@ try
         }
     }
 
+    if (args.Contains("--explain"))
+    {
+        var (text, vector) = corpus.Query(random);
+        Console.WriteLine(await search.ExplainAsync(new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5), text, vector, CancellationToken.None));
+    }
+
     table.Add(Figure.Of($"search, SQL part (HNSW + full text + fusion input, {corpusSize:N0} chunks, ef_search {options.Search.EfSearch})", sql, "ms", Target.Latency(5, 20)));
     table.Add(Figure.Of("search_knowledge whole: embed the query + search + merge", whole, "ms", Target.Latency(25, null)));
 
     var recall = await RecallAsync(database, corpus, searchLibrary.Id, options.Search.EfSearch, recallRuns, random);
-    table.Add(Figure.Single($"HNSW recall@10 vs exact search (ef_search {options.Search.EfSearch}, m 16, ef_construction 64, iterative scan)", recall, "", Target.AtLeastValue(0.95)));
+    table.Add(Figure.Single($"HNSW recall@10 (halfvec index) vs exact float search (ef_search {options.Search.EfSearch}, m 16, ef_construction 64, iterative scan)", recall, "", Target.AtLeastValue(0.95)));
 }
 finally
 {
@@ -224,7 +236,7 @@ static async Task LoadCorpusAsync(KnowledgeDatabase database, SyntheticCorpus co
     var otherLibrary = Guid.CreateVersion7();
     await Execute(connection, """
         INSERT INTO knowledge.collections (id, owner_id, kind, name, created_at, updated_at) VALUES (@other, 'someone-else', 'Library', 'theirs', now(), now());
-        DROP INDEX knowledge.chunks_embedding;
+        DROP INDEX knowledge.chunks_embedding_half;
         DROP INDEX knowledge.chunks_search;
         """, ("other", otherLibrary));
     const int PerDocument = 1_000;
@@ -265,9 +277,9 @@ static async Task LoadCorpusAsync(KnowledgeDatabase database, SyntheticCorpus co
     }
 
     // The same definitions as the schema's (KnowledgeDatabase), built once over the loaded rows.
-    await Execute(connection, """
+    await Execute(connection, $"""
         SET maintenance_work_mem = '1GB';
-        CREATE INDEX chunks_embedding ON knowledge.chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
+        {KnowledgeDatabase.EmbeddingIndex(database.Dimensions)}
         CREATE INDEX chunks_search ON knowledge.chunks USING gin (search);
         ANALYZE knowledge.chunks;
         ANALYZE knowledge.documents;
@@ -276,7 +288,13 @@ static async Task LoadCorpusAsync(KnowledgeDatabase database, SyntheticCorpus co
 
 static async Task<double> RecallAsync(KnowledgeDatabase database, SyntheticCorpus corpus, Guid libraryId, int efSearch, int runs, Random random)
 {
-    const string Nearest = """
+    // The approximate list orders as the product's search does (by the index's half-precision copies); the exact
+    // one by the full-precision vectors, without an index: recall counts what both steps lose.
+    var approximateSql = $"""
+        SELECT id FROM knowledge.chunks WHERE owner_id = @owner AND collection_id = ANY(@collections)
+        ORDER BY {KnowledgeDatabase.NearestOrder(database.Dimensions)} LIMIT 10
+        """;
+    const string ExactSql = """
         SELECT id FROM knowledge.chunks WHERE owner_id = @owner AND collection_id = ANY(@collections)
         ORDER BY embedding <=> @vector LIMIT 10
         """;
@@ -285,8 +303,8 @@ static async Task<double> RecallAsync(KnowledgeDatabase database, SyntheticCorpu
     for (var i = 0; i < runs; i++)
     {
         var (_, vector) = corpus.Query(random);
-        var approximate = await IdsAsync(connection, $"SET LOCAL hnsw.ef_search = {efSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order;", Nearest, vector, libraryId);
-        var exact = await IdsAsync(connection, "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;", Nearest, vector, libraryId);
+        var approximate = await IdsAsync(connection, $"SET LOCAL hnsw.ef_search = {efSearch}; SET LOCAL hnsw.iterative_scan = relaxed_order;", approximateSql, vector, libraryId);
+        var exact = await IdsAsync(connection, "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;", ExactSql, vector, libraryId);
         found += approximate.Intersect(exact).Count() / (double)Math.Max(1, exact.Count);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Embedding;
@@ -16,7 +17,7 @@ internal sealed record Candidate(
 
 /// <summary>
 /// Vector search (HNSW, cosine) and full-text search (GIN, tsvector) over the owner's chunks in the
-/// given collections, in one SQL statement; the lists are fused by reciprocal rank and adjacent
+/// given collections, two SQL statements run at once; the lists are fused by reciprocal rank and adjacent
 /// chunks merged. The owner and collection filter is in the SQL of both lists. Fusion is weighted
 /// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen).
 /// </summary>
@@ -43,56 +44,38 @@ internal sealed partial class HybridSearch(
         return hits;
     }
 
-    /// <summary>The SQL part alone (also for the benchmark): candidates for an already embedded query.</summary>
+    /// <summary>
+    /// The SQL part alone (also for the benchmark): candidates for an already embedded query. The vector list
+    /// and the full-text list are two statements on two connections at once, so the search takes about as long
+    /// as the slower list rather than both.
+    /// </summary>
     internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
         var common = await commonTerms.GetAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Command(connection, query, text, vector, common, "");
-        if (command is null)
-        {
-            return [];
-        }
-
-        var candidates = new List<Candidate>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
+        var lists = await Task.WhenAll(Lists(query, text, vector).Select(list => ReadAsync(query, text, vector, common, list, cancellationToken)));
+        return lists.SelectMany(l => l)
+            .GroupBy(c => c.Id)
+            .Select(g => g.Aggregate((a, b) => a with
             {
-                candidates.Add(new Candidate(
-                    reader.GetInt64(0),
-                    reader.GetGuid(1),
-                    reader.GetString(2),
-                    reader.GetGuid(3),
-                    reader.GetInt32(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt32(5),
-                    reader.IsDBNull(6) ? null : reader.GetString(6),
-                    reader.GetString(7),
-                    reader.GetInt32(8),
-                    reader.IsDBNull(9) ? null : (int)reader.GetInt64(9),
-                    reader.IsDBNull(10) ? null : reader.GetDouble(10),
-                    reader.IsDBNull(11) ? null : (int)reader.GetInt64(11),
-                    reader.IsDBNull(12) ? null : reader.GetFloat(12)));
-            }
-        }
-
-        return candidates;
+                VectorRank = a.VectorRank ?? b.VectorRank,
+                Distance = a.Distance ?? b.Distance,
+                TextRank = a.TextRank ?? b.TextRank,
+                TextScore = a.TextScore ?? b.TextScore,
+            }))
+            .ToList();
     }
 
-    /// <summary>The plan of the SQL part with its timings (EXPLAIN ANALYZE), for the benchmark.</summary>
+    /// <summary>The plans of the SQL part with their timings (EXPLAIN ANALYZE), for the benchmark.</summary>
     internal async Task<string> ExplainAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
         var common = await commonTerms.GetAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Command(connection, query, text, vector, common, "EXPLAIN (ANALYZE, BUFFERS) ");
-        if (command is null)
-        {
-            return "";
-        }
-
         var plan = new System.Text.StringBuilder();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        foreach (var list in Lists(query, text, vector))
         {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var command = Command(connection, query, text, vector, common, list, "EXPLAIN (ANALYZE, BUFFERS) ");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            plan.AppendLine(CultureInfo.InvariantCulture, $"-- {list} list");
             while (await reader.ReadAsync(cancellationToken))
             {
                 plan.AppendLine(reader.GetString(0));
@@ -102,37 +85,71 @@ internal sealed partial class HybridSearch(
         return plan.ToString();
     }
 
-    private NpgsqlCommand? Command(NpgsqlConnection connection, KnowledgeQuery query, string text, float[]? vector, string[] common, string prefix)
+    private enum List
+    {
+        Vector,
+        Text,
+    }
+
+    private static IEnumerable<List> Lists(KnowledgeQuery query, string text, float[]? vector)
+    {
+        if (vector is not null)
+        {
+            yield return List.Vector;
+        }
+
+        if (query.Mode != RetrievalMode.Vector && Word().IsMatch(text))
+        {
+            yield return List.Text;
+        }
+    }
+
+    private async Task<List<Candidate>> ReadAsync(KnowledgeQuery query, string text, float[]? vector, string[] common, List list, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, query, text, vector, common, list, "");
+        var candidates = new List<Candidate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var rank = (int)reader.GetInt64(9);
+            var score = reader.GetDouble(10);
+            candidates.Add(new Candidate(
+                reader.GetInt64(0),
+                reader.GetGuid(1),
+                reader.GetString(2),
+                reader.GetGuid(3),
+                reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetString(7),
+                reader.GetInt32(8),
+                list == List.Vector ? rank : null,
+                list == List.Vector ? score : null,
+                list == List.Text ? rank : null,
+                list == List.Text ? score : null));
+        }
+
+        return candidates;
+    }
+
+    private NpgsqlCommand Command(NpgsqlConnection connection, KnowledgeQuery query, string text, float[]? vector, string[] common, List list, string prefix)
     {
         var settings = options.Value.Search;
         var limit = Math.Max(settings.Candidates, query.TopK * 2);
-        var useVector = vector is not null;
-        var useText = query.Mode != RetrievalMode.Vector && Word().IsMatch(text);
-        if (!useVector && !useText)
-        {
-            return null;
-        }
-
-        var ctes = new List<string>();
-        var ids = new List<string>();
-        if (useVector)
-        {
-            ctes.Add("""
-                v AS MATERIALIZED (
-                    SELECT id, embedding <=> @vector AS distance FROM knowledge.chunks
+        // The index finds the nearest by half-precision copies; the distance reported is the full-precision one.
+        var ranked = list == List.Vector
+            ? $"""
+                ranked AS MATERIALIZED (
+                    SELECT id, embedding <=> @vector AS score FROM knowledge.chunks
                     WHERE owner_id = @owner AND collection_id = ANY(@collections)
-                    ORDER BY embedding <=> @vector LIMIT @limit),
-                vr AS (SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM v)
-                """);
-            ids.Add("SELECT id FROM vr");
-        }
-
-        if (useText)
-        {
+                    ORDER BY {KnowledgeDatabase.NearestOrder(database.Dimensions)} LIMIT @limit),
+                numbered AS (SELECT id, score, row_number() OVER (ORDER BY score, id) AS rank FROM ranked)
+                """
             // The question's words OR'ed, less those in more than CommonTermFrequency of all chunks (a stop
             // list the corpus keeps up to date, see CommonTerms). Ranking reads each match's tsvector, so at
             // most MaxTextMatches matches are ranked.
-            ctes.Add("""
+            : """
                 words AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', @words))) AS lexeme),
                 rare AS (SELECT lexeme FROM words WHERE lexeme <> ALL(@common)),
                 q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM (
@@ -141,36 +158,28 @@ internal sealed partial class HybridSearch(
                     SELECT c.id, c.search, q.query FROM knowledge.chunks c, q
                     WHERE c.owner_id = @owner AND c.collection_id = ANY(@collections) AND c.search @@ q.query
                     LIMIT @matches),
-                f AS MATERIALIZED (
-                    SELECT id, ts_rank_cd(search, query) AS score FROM m ORDER BY score DESC, id LIMIT @limit),
-                fr AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM f)
-                """);
-            ids.Add("SELECT id FROM fr");
-        }
-
+                ranked AS MATERIALIZED (
+                    SELECT id, ts_rank_cd(search, query)::float8 AS score FROM m ORDER BY score DESC, id LIMIT @limit),
+                numbered AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM ranked)
+                """;
         var sql = $"""
-            WITH {string.Join(",\n", ctes)}
-            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap,
-                   {(useVector ? "vr.rank, vr.distance" : "NULL::bigint, NULL::float8")},
-                   {(useText ? "fr.rank, fr.score" : "NULL::bigint, NULL::real")}
-            FROM ({string.Join(" UNION ", ids)}) ids
-            JOIN knowledge.chunks c ON c.id = ids.id
+            WITH {ranked}
+            SELECT c.id, c.document_id, d.name, c.collection_id, c.ordinal, c.page, c.heading, c.body, c.overlap, n.rank, n.score
+            FROM numbered n
+            JOIN knowledge.chunks c ON c.id = n.id
             JOIN knowledge.documents d ON d.id = c.document_id
-            {(useVector ? "LEFT JOIN vr ON vr.id = c.id" : "")}
-            {(useText ? "LEFT JOIN fr ON fr.id = c.id" : "")}
             """;
 
-        // One round trip; ef_search, the iterative scan and jit are set on the module's connections (KnowledgeDatabase).
+        // ef_search, the iterative scan and jit are set on the module's connections (KnowledgeDatabase).
         var command = new NpgsqlCommand(prefix + sql, connection);
         command.Parameters.AddWithValue("owner", query.OwnerId);
         command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
         command.Parameters.AddWithValue("limit", limit);
-        if (useVector)
+        if (list == List.Vector)
         {
             command.Parameters.AddWithValue("vector", new Vector(vector!));
         }
-
-        if (useText)
+        else
         {
             command.Parameters.AddWithValue("words", text);
             command.Parameters.AddWithValue("common", common);
