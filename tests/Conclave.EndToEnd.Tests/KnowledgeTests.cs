@@ -36,11 +36,11 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
             }
             """);
 
-        // Enough pages that embedding takes a while: the bar is drawn before the document is ready.
+        // Enough text that embedding takes a while (full pages, ~200 tokens each): the bar is drawn before the document is ready.
         var pages = Enumerable.Range(1, 24)
             .Select(n => n == 7
                 ? new[] { Warranty }
-                : [$"Chapter {n}. Cleaning the group head of the machine, step {n}: rinse, brush, backflush and dry the portafilter basket {n} times."])
+                : Enumerable.Range(1, 6).Select(k => $"Chapter {n}. Cleaning the group head of the machine, step {k}: rinse, brush, backflush and dry the portafilter basket {n + k} times.").ToArray())
             .ToArray();
         await page.GetByTestId("file-picker").SetInputFilesAsync(new FilePayload { Name = "manual.pdf", MimeType = "application/pdf", Buffer = TestDocuments.Pdf(pages) });
 
