@@ -47,6 +47,40 @@ public sealed class DeadNodeSweepTests(QuickSweepApp nodeB) : IClassFixture<Quic
             await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
         }
     }
+
+    [Fact]
+    public async Task A_node_swept_while_it_was_frozen_sets_its_queue_up_again_and_serves_calls_once_it_resumes()
+    {
+        await using var nodeA = await HostProcess.StartAsync(nodeB);
+        try
+        {
+            using var apiA = await nodeA.SignInAsync();
+            Assert.Equal(2, await nodeB.QueueTablesOfAsync(nodeA.SandboxNodeId));
+
+            await nodeA.PauseAsync();
+            await Eventually.Until(async () => !await nodeB.HasNodeRowAsync(nodeA.SandboxNodeId), Deadline, "a live node sweeps the silent one");
+            Assert.Equal(0, await nodeB.QueueTablesOfAsync(nodeA.SandboxNodeId));
+
+            await nodeA.ResumeAsync();
+            await Eventually.Until(
+                async () => await nodeB.QueueTablesOfAsync(nodeA.SandboxNodeId) == 2 && (await nodeB.RowsOfAsync(nodeA.SandboxNodeId)).LiveHeartbeats == 1,
+                Deadline, "A beats again and sets its queue up again");
+
+            // A holds a new session, and a run on B reaches A's kernel through A's queue.
+            var session = await apiA.CreateSessionAsync("back from the sweep");
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "x = 41"}"""), Reply.Text("Set."));
+            var onA = await apiA.PostMessageAsync(session.Id, "Set x.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
+            nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "print(x + 1)"}"""), Reply.Text("Done."));
+            var onB = await nodeB.PostMessageAsync(session.Id, "Print x + 1.");
+            Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onB.RunId, Deadline)).Data);
+            Assert.Equal(["42"], RunOutput.StdoutLines(RunOutput.Tool(await nodeB.EventsAsync(session.Id), onB.RunId)));
+        }
+        finally
+        {
+            await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
+        }
+    }
 }
 
 /// <summary>Two nodes whose leftovers are swept six seconds after they fall silent (the other tests keep the default five minutes).</summary>
