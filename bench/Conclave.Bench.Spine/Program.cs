@@ -1,6 +1,7 @@
 // Prints the spine's figures over real HTTP (Kestrel on loopback) against a real PostgreSQL: append to
 // delivery to 100 SSE subscribers signed in as the session's owner, and where that time goes; replay;
-// token relay; time to first token; cross-node delivery (append on node A, SSE subscribers on node B).
+// token relay; time to first token; cross-node delivery (append on node A, SSE subscribers on node B); and a
+// run_python call from node B into the sandbox node A holds vs on A itself (needs the sandbox image and engine).
 // Run: source .data/env.sh; Logging__LogLevel__Default=Warning dotnet run -c Release --project bench/Conclave.Bench.Spine [-- --smoke]
 //   --smoke  tiny n, no thresholds (test.sh runs every bench this way)
 using Conclave.Bench.Common;
@@ -42,6 +43,12 @@ try
     try
     {
         foreach (var figure in await CrossNodeBench.RunAsync(app, nodeB, subscribers, warmup, appends, pause: TimeSpan.FromMilliseconds(10)))
+        {
+            table.Add(figure);
+        }
+
+        // A tool call from a run on B into the sandbox A holds: two queue hops through PostgreSQL.
+        foreach (var figure in await SandboxHopBench.RunAsync(app, nodeB, warmup: smoke ? 2 : 20, calls: smoke ? 5 : 200))
         {
             table.Add(figure);
         }

@@ -48,6 +48,8 @@ public static class SandboxModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<SandboxMetrics>();
+        // One node alone holds every session; AddSandboxNodes puts the placements in its place.
+        services.TryAddSingleton<IMountLease, SoleNodeLease>();
         services.AddSingleton<WorkspaceVolumes>();
         services.AddSingleton<SandboxStatus>();
         services.AddSingleton<ISandboxStatus>(sp => sp.GetRequiredService<SandboxStatus>());
@@ -76,9 +78,13 @@ public static class SandboxModule
     public static IServiceCollection AddSandboxNodes(this IServiceCollection services)
     {
         services.AddSingleton<SandboxPlacements>();
+        // The placement is the mount lease: only the node holding a session mounts its workspace.
+        services.Replace(ServiceDescriptor.Singleton<IMountLease>(sp => sp.GetRequiredService<SandboxPlacements>()));
+        services.AddSingleton<HeldSessions>();
         services.AddSingleton(sp => new SandboxRelay(
             sp.GetRequiredService<SessionSandboxes>(),
             sp.GetRequiredService<SandboxPlacements>(),
+            sp.GetRequiredService<HeldSessions>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<IOptions<SandboxOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -87,6 +93,7 @@ public static class SandboxModule
         services.Replace(ServiceDescriptor.Singleton<ISandbox>(sp => sp.GetRequiredService<RoutedSandbox>()));
         services.Replace(ServiceDescriptor.Singleton<ISandboxProcesses>(sp => sp.GetRequiredService<RoutedSandbox>()));
         services.AddHostedService<NodeHeartbeat>();
+        services.AddHostedService<DeadNodeSweep>();
         return services;
     }
 

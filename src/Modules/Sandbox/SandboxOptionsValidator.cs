@@ -47,6 +47,7 @@ internal sealed class SandboxOptionsValidator(IHostEnvironment? environment = nu
         Require(failures, o.JanitorInterval >= TimeSpan.FromMilliseconds(100), "JanitorInterval must be at least 100 ms.");
         Require(failures, o.NodeHeartbeatInterval >= TimeSpan.FromMilliseconds(100), "NodeHeartbeatInterval must be at least 100 ms.");
         Require(failures, o.NodeTimeout >= 2 * o.NodeHeartbeatInterval, "NodeTimeout must be at least twice NodeHeartbeatInterval, or a live node passes for dead.");
+        Require(failures, o.DeadNodeGrace >= 2 * o.NodeTimeout, "DeadNodeGrace must be at least twice NodeTimeout: a node merely slow must not have its containers swept away.");
         Require(failures, o.RemoteCallSlack >= TimeSpan.FromSeconds(1), "RemoteCallSlack must be at least 1 second.");
         Require(failures, o.StartTimeout >= TimeSpan.FromSeconds(1), "StartTimeout must be at least 1 second.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"Conclave:Sandbox: {f}"));

@@ -1,13 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using Conclave.Sandbox.Contracts;
 using Conclave.Sessions.Contracts;
 using Conclave.Testing;
 using Conclave.Testing.Host;
-using Docker.DotNet;
-using Docker.DotNet.Models;
-using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Conclave.Host.Tests.MultiNode;
 
@@ -26,9 +21,9 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
         try
         {
             using var apiA = await nodeA.SignInAsync();
-            var session = await CreateSessionAsync(apiA);
+            var session = await apiA.CreateSessionAsync("sandbox affinity");
             nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "import socket\nx = 41\nprint(socket.gethostname())"}"""), Reply.Text("Set."));
-            var onA = await PostAsync(apiA, session.Id, "Set x to 41.");
+            var onA = await apiA.PostMessageAsync(session.Id, "Set x to 41.");
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
 
             nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "print(x + 1)\nprint(socket.gethostname())"}"""), Reply.Text("Done."));
@@ -36,17 +31,17 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onB.RunId, Deadline)).Data);
 
             var events = await nodeB.EventsAsync(session.Id);
-            Assert.Contains($":{Environment.ProcessId}:", RunNode(events, onB.RunId));
-            var (set, read) = (ToolOutput(events, onA.RunId), ToolOutput(events, onB.RunId));
-            var hostname = StdoutLines(set)[0];
+            Assert.Contains($":{Environment.ProcessId}:", RunOutput.NodeOf(events, onB.RunId));
+            var (set, read) = (RunOutput.Tool(events, onA.RunId), RunOutput.Tool(events, onB.RunId));
+            var hostname = RunOutput.StdoutLines(set)[0];
             // x lives only in the kernel of A's container: the call from B's run reached that kernel.
-            Assert.Equal(["42", hostname], StdoutLines(read));
-            Assert.Single(await SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
-            Assert.Empty(await SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
+            Assert.Equal(["42", hostname], RunOutput.StdoutLines(read));
+            Assert.Single(await nodeB.SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
+            Assert.Empty(await nodeB.SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
         }
         finally
         {
-            await RemoveContainersAsync(nodeA.SandboxNodeId);
+            await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
         }
     }
 
@@ -57,13 +52,13 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
         try
         {
             using var apiA = await nodeA.SignInAsync();
-            var session = await CreateSessionAsync(apiA);
+            var session = await apiA.CreateSessionAsync("sandbox affinity");
             nodeB.Provider.Enqueue(
                 Reply.ToolCall("run_python", """{"code": "x = 41\nwith open('f.txt', 'w') as f:\n    f.write('written on A')"}"""),
                 Reply.Text("Written."));
-            var onA = await PostAsync(apiA, session.Id, "Write f.txt.");
+            var onA = await apiA.PostMessageAsync(session.Id, "Write f.txt.");
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
-            Assert.Single(await SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
+            Assert.Single(await nodeB.SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
 
             await nodeA.KillAsync();
             nodeB.Provider.Enqueue(
@@ -74,12 +69,12 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
 
             var events = await nodeB.EventsAsync(session.Id);
             // The files are kept (the workspace is on the shared root); the variables went with A's kernel.
-            Assert.Equal(["written on A", "False"], StdoutLines(ToolOutput(events, onB.RunId)));
-            Assert.Single(await SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
+            Assert.Equal(["written on A", "False"], RunOutput.StdoutLines(RunOutput.Tool(events, onB.RunId)));
+            Assert.Single(await nodeB.SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
         }
         finally
         {
-            await RemoveContainersAsync(nodeA.SandboxNodeId);
+            await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
         }
     }
 
@@ -90,28 +85,28 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
         try
         {
             using var apiA = await nodeA.SignInAsync();
-            var session = await CreateSessionAsync(apiA);
+            var session = await apiA.CreateSessionAsync("sandbox affinity");
             nodeB.Provider.Enqueue(
                 Reply.ToolCall("run_python", """{"code": "with open('f.txt', 'w') as f:\n    f.write('written on A')"}"""),
                 Reply.Text("Written."));
-            var onA = await PostAsync(apiA, session.Id, "Write f.txt.");
+            var onA = await apiA.PostMessageAsync(session.Id, "Write f.txt.");
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
-            Assert.Equal((1, 1), await RowsOfAsync(nodeA.SandboxNodeId));
+            Assert.Equal((1, 1), await nodeB.RowsOfAsync(nodeA.SandboxNodeId));
 
             await nodeA.TerminateAsync();
 
             // A left in good order: nothing of it is left for B to wait out.
-            Assert.Equal((0, 0), await RowsOfAsync(nodeA.SandboxNodeId));
-            Assert.Empty(await SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
+            Assert.Equal((0, 0), await nodeB.RowsOfAsync(nodeA.SandboxNodeId));
+            Assert.Empty(await nodeB.SessionContainersAsync(nodeA.SandboxNodeId, session.Id));
             nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "print(open('f.txt').read())"}"""), Reply.Text("Read."));
             var onB = await nodeB.PostMessageAsync(session.Id, "Read f.txt.");
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onB.RunId, Deadline)).Data);
-            Assert.Equal(["written on A"], StdoutLines(ToolOutput(await nodeB.EventsAsync(session.Id), onB.RunId)));
-            Assert.Single(await SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
+            Assert.Equal(["written on A"], RunOutput.StdoutLines(RunOutput.Tool(await nodeB.EventsAsync(session.Id), onB.RunId)));
+            Assert.Single(await nodeB.SessionContainersAsync(nodeB.SandboxNodeId, session.Id));
         }
         finally
         {
-            await RemoveContainersAsync(nodeA.SandboxNodeId);
+            await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
         }
     }
 
@@ -122,9 +117,9 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
         try
         {
             using var apiA = await nodeA.SignInAsync();
-            var session = await CreateSessionAsync(apiA);
+            var session = await apiA.CreateSessionAsync("sandbox affinity");
             nodeB.Provider.Enqueue(Reply.ToolCall("run_python", """{"code": "x = 41"}"""), Reply.Text("Set."));
-            var onA = await PostAsync(apiA, session.Id, "Set x to 41.");
+            var onA = await apiA.PostMessageAsync(session.Id, "Set x to 41.");
             Assert.IsType<RunCompleted>((await nodeB.WaitForRunEndAsync(session.Id, onA.RunId, Deadline)).Data);
 
             // Longer than the execution time limit (60 s): only an interrupt ends it in time.
@@ -142,90 +137,12 @@ public sealed class SandboxAffinityTests(TwoNodesApp nodeB) : IClassFixture<TwoN
             var waited = Stopwatch.GetElapsedTime(clicked);
 
             // The kernel was free at once (not after the 60 s limit) and kept x: interrupted, not replaced.
-            Assert.Equal(["42"], StdoutLines(ToolOutput(await nodeB.EventsAsync(session.Id), after.RunId)));
+            Assert.Equal(["42"], RunOutput.StdoutLines(RunOutput.Tool(await nodeB.EventsAsync(session.Id), after.RunId)));
             Assert.True(waited < TimeSpan.FromSeconds(30), $"The next call ran {waited.TotalSeconds:F0} s after the stop");
         }
         finally
         {
-            await RemoveContainersAsync(nodeA.SandboxNodeId);
+            await nodeB.RemoveContainersAsync(nodeA.SandboxNodeId);
         }
-    }
-
-    private static string RunNode(IReadOnlyList<SessionEvent> events, Guid runId) =>
-        Assert.Single(events.Select(e => e.Data).OfType<RunStarted>(), s => s.RunId == runId).NodeId;
-
-    private static string ToolOutput(IReadOnlyList<SessionEvent> events, Guid runId)
-    {
-        var completed = Assert.Single(events.Select(e => e.Data).OfType<ToolCallCompleted>(), c => c.RunId == runId);
-        Assert.True(completed.Outcome == ToolOutcome.Ok, completed.Output);
-        return completed.Output;
-    }
-
-    /// <summary>The lines of the <c>[stdout]</c> section of a run_python answer.</summary>
-    private static string[] StdoutLines(string output) =>
-        output.Split("[stdout]\n", 2)[1].Split("\n[", 2)[0].TrimEnd('\n').Split('\n');
-
-    /// <summary>The placements naming a node and its heartbeat rows, read as an operator would, in the Sandbox module's schema.</summary>
-    private async Task<(long Placements, long Heartbeats)> RowsOfAsync(string sandboxNodeId)
-    {
-        await using var connection = new NpgsqlConnection(nodeB.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select (select count(*) from sandbox.mt_doc_placement where data ->> 'NodeId' = $1), (select count(*) from sandbox.mt_doc_node where id = $1)",
-            connection) { Parameters = { new() { Value = sandboxNodeId } } };
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    private async Task<IList<ContainerListResponse>> SessionContainersAsync(string sandboxNodeId, Guid sessionId)
-    {
-        using var docker = Docker();
-        return await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool>
-                {
-                    [$"conclave.node={sandboxNodeId}"] = true,
-                    [$"conclave.session={sessionId:N}"] = true,
-                },
-            },
-        });
-    }
-
-    /// <summary>A killed node's containers outlive it (a restarted node of that id would remove them); the test does.</summary>
-    private async Task RemoveContainersAsync(string sandboxNodeId)
-    {
-        using var docker = Docker();
-        var left = await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool> { [$"conclave.node={sandboxNodeId}"] = true },
-            },
-        });
-        foreach (var container in left)
-        {
-            await docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
-        }
-    }
-
-    private DockerClient Docker() =>
-        new DockerClientBuilder().WithEndpoint(new Uri(nodeB.Service<IOptions<SandboxOptions>>().Value.DockerEndpoint)).Build();
-
-    private static async Task<SessionSummary> CreateSessionAsync(HttpClient api)
-    {
-        var created = await api.PostAsJsonAsync("/api/v1/sessions", new { title = "sandbox affinity" });
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<SessionSummary>(Json.Options))!;
-    }
-
-    private static async Task<PostedMessage> PostAsync(HttpClient api, Guid sessionId, string text)
-    {
-        var posted = await api.PostAsJsonAsync($"/api/v1/sessions/{sessionId}/messages", new { text });
-        posted.EnsureSuccessStatusCode();
-        return (await posted.Content.ReadFromJsonAsync<PostedMessage>(Json.Options))!;
     }
 }

@@ -21,7 +21,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
         using var apiA = await nodeA.SignInAsync();
         var listed = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sidebar = nodeB.Service<ISessionChanges>().Subscribe(ConclaveApp.DefaultUserId, id => listed.TrySetResult(id));
-        var session = await CreateSessionAsync(apiA);
+        var session = await apiA.CreateSessionAsync("two nodes");
         // The owner's session list on B hears of a session made on A.
         Assert.Equal(session.Id, await listed.Task.WaitAsync(Deadline));
         await using var watch = LiveWatch.Start(nodeB.Client, session.Id);
@@ -29,7 +29,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
 
         var index = nodeB.Provider.Requests.Count;
         nodeB.Provider.Enqueue(Reply.ToolCall("list_files", "{}"), Reply.Chunks("All ", "done.").Gated());
-        var run = await PostAsync(apiA, session.Id, "List my files.");
+        var run = await apiA.PostMessageAsync(session.Id, "List my files.");
         await nodeB.Provider.WaitForRequestAsync(index + 1, Deadline);
         // The answer is held back: what B's client has now it got while the run was still going, on A.
         await watch.UntilTypeAsync(nameof(ToolCallCompleted), Deadline);
@@ -49,7 +49,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
     {
         await using var nodeA = await HostProcess.StartAsync(nodeB);
         using var apiA = await nodeA.SignInAsync();
-        var session = await CreateSessionAsync(apiA);
+        var session = await apiA.CreateSessionAsync("two nodes");
         await using var watch = LiveWatch.Start(nodeB.Client, session.Id);
         await watch.UntilTypeAsync(nameof(SessionStarted), Deadline);
 
@@ -57,7 +57,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
         nodeB.Provider.Enqueue(
             Reply.ToolCall("list_files", "{}", id: "call_on_a"),
             Reply.Chunks("Half an ", "answer").StallAfter(1));
-        var run = await PostAsync(apiA, session.Id, "List my files, then explain.");
+        var run = await apiA.PostMessageAsync(session.Id, "List my files, then explain.");
         var stalled = await nodeB.Provider.WaitForRequestAsync(index + 1, Deadline);
         await stalled.WaitForChunkSentAsync(0, Deadline);
         await watch.UntilTypeAsync(nameof(ToolCallCompleted), Deadline);
@@ -85,7 +85,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
             ["Conclave:Node:ReconnectHint"] = "00:00:02.500",
         });
         using var apiA = await nodeA.SignInAsync();
-        var session = await CreateSessionAsync(apiA);
+        var session = await apiA.CreateSessionAsync("two nodes");
         await using var watchOnA = LiveWatch.Start(apiA, session.Id);
         await using var watchOnB = LiveWatch.Start(nodeB.Client, session.Id);
         await watchOnA.UntilTypeAsync(nameof(SessionStarted), Deadline);
@@ -93,7 +93,7 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
 
         var index = nodeB.Provider.Requests.Count;
         nodeB.Provider.Enqueue(Reply.Chunks("Half an ", "answer").StallAfter(1));
-        var run = await PostAsync(apiA, session.Id, "Explain.");
+        var run = await apiA.PostMessageAsync(session.Id, "Explain.");
         var stalled = await nodeB.Provider.WaitForRequestAsync(index, Deadline);
         await stalled.WaitForChunkSentAsync(0, Deadline);
 
@@ -110,19 +110,5 @@ public sealed class TwoNodesTests(TwoNodesApp nodeB) : IClassFixture<TwoNodesApp
         Assert.Equal(run.RunId, requeued.RunId);
         Assert.Equal(events.Select(e => e.Version), watchOnB.Events.Select(e => e.Version));
         Assert.Equal(["Finished on B."], events.Select(e => e.Data).OfType<AgentMessageCompleted>().Select(m => m.Text));
-    }
-
-    private static async Task<SessionSummary> CreateSessionAsync(HttpClient api)
-    {
-        var created = await api.PostAsJsonAsync("/api/v1/sessions", new { title = "two nodes" });
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<SessionSummary>(Json.Options))!;
-    }
-
-    private static async Task<PostedMessage> PostAsync(HttpClient api, Guid sessionId, string text)
-    {
-        var posted = await api.PostAsJsonAsync($"/api/v1/sessions/{sessionId}/messages", new { text });
-        posted.EnsureSuccessStatusCode();
-        return (await posted.Content.ReadFromJsonAsync<PostedMessage>(Json.Options))!;
     }
 }

@@ -1,5 +1,6 @@
 using Conclave.Sandbox.Contracts;
 using Conclave.Sandbox.Workspaces;
+using Conclave.Sandbox.Workspaces.Native;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +8,7 @@ namespace Conclave.Sandbox.Tests.Workspaces;
 
 /// <summary>
 /// Several nodes on one workspace root (ADR 0015): a node starting up removes only its own leftovers,
-/// never another node's volumes that no session names yet (its warm pool's).
+/// never another node's volumes that no session names yet (its warm pool's); and an image is never mounted twice.
 /// </summary>
 public sealed class SharedRootTests : IAsyncLifetime
 {
@@ -28,17 +29,39 @@ public sealed class SharedRootTests : IAsyncLifetime
         Assert.False(Directory.Exists(leftOfB.MountPath), "node B's start-up kept its previous process's leftover");
     }
 
+    [Fact]
+    public async Task An_image_detached_while_a_container_holds_it_is_mounted_again_as_the_same_file_system()
+    {
+        var holder = Node("node-a");
+        var session = Guid.NewGuid();
+        var volume = await holder.EnsureAsync(session, CancellationToken.None);
+        // What a container's bind does: the file system stays alive after its mount point is detached, as a node that
+        // lost the session detaches it under the new holder, who had taken that mount on.
+        using var kept = LinuxFiles.Open(volume.MountPath, LinuxFiles.OPath | LinuxFiles.ODirectory);
+        LoopMounts.Unmount(volume.MountPath);
+
+        var files = new WorkspaceFiles(holder, Options("node-a"));
+        await files.WriteAsync(session, "after.txt", new MemoryStream("after"u8.ToArray()));
+
+        // Mounted again through the loop device that still carries the live file system: one ext4 instance, which
+        // sees at once what the new mount wrote. A second loop device would be a second instance on the same image.
+        var image = Path.Join(_root, "volumes", volume.Id + ".img");
+        Assert.Single(Directory.EnumerateDirectories("/sys/block", "loop*"),
+            device => File.Exists(Path.Join(device, "loop", "backing_file")) && File.ReadAllText(Path.Join(device, "loop", "backing_file")).TrimEnd('\n') == image);
+        Assert.True(LinuxFiles.StatAt(kept, "after.txt").IsRegularFile);
+    }
+
+    private IOptions<SandboxOptions> Options(string nodeId) => Microsoft.Extensions.Options.Options.Create(new SandboxOptions
+    {
+        NodeId = nodeId,
+        WorkspaceRoot = _root,
+        WorkspaceQuotaBytes = 1024 * 1024,
+        WorkspaceMaxEntries = 200,
+    });
+
     private WorkspaceVolumes Node(string nodeId)
     {
-        var volumes = new WorkspaceVolumes(
-            Options.Create(new SandboxOptions
-            {
-                NodeId = nodeId,
-                WorkspaceRoot = _root,
-                WorkspaceQuotaBytes = 1024 * 1024,
-                WorkspaceMaxEntries = 200,
-            }),
-            NullLogger<WorkspaceVolumes>.Instance);
+        var volumes = new WorkspaceVolumes(Options(nodeId), NullLogger<WorkspaceVolumes>.Instance);
         _nodes.Add(volumes);
         return volumes;
     }

@@ -109,6 +109,18 @@ public sealed class HostProcess : IAsyncDisposable
         await _process.WaitForExitAsync(deadline.Token);
     }
 
+    /// <summary>SIGSTOP: the node freezes mid-flight (a long GC pause, a VM stalled) and falls silent; its containers run on.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>: the node goes on where it stopped, unaware of the time that passed.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
     public int ExitCode => _process.ExitCode;
 
     private async Task WaitUntilReadyAsync()

@@ -258,14 +258,20 @@ internal sealed class SandboxContainers : IAsyncDisposable
     /// Removes containers labelled for this node that this process does not own: leftovers of a
     /// previous process, or of a session that was removed while its container was being created.
     /// </summary>
-    public async Task<int> RemoveOrphansAsync(CancellationToken ct)
+    public Task<int> RemoveOrphansAsync(CancellationToken ct) => RemoveLabelledAsync(_options.NodeId, ct);
+
+    /// <summary>Removes every container labelled for another node, one that is gone (ADR 0015).</summary>
+    public Task<int> RemoveLeftoversOfAsync(string nodeId, CancellationToken ct) =>
+        nodeId == _options.NodeId ? throw new ArgumentException("This node is not gone.", nameof(nodeId)) : RemoveLabelledAsync(nodeId, ct);
+
+    private async Task<int> RemoveLabelledAsync(string nodeId, CancellationToken ct)
     {
         var listed = await Docker.Containers.ListContainersAsync(new ContainersListParameters
         {
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
-                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true, [$"{NodeLabel}={_options.NodeId}"] = true },
+                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true, [$"{NodeLabel}={nodeId}"] = true },
             },
         }, ct);
         var removed = 0;
@@ -273,7 +279,7 @@ internal sealed class SandboxContainers : IAsyncDisposable
         {
             // Filters are applied by the engine, but check again: a wrong filter must not kill others' containers.
             if (container.Labels is null
-                || !container.Labels.TryGetValue(NodeLabel, out var node) || node != _options.NodeId
+                || !container.Labels.TryGetValue(NodeLabel, out var node) || node != nodeId
                 || !container.Labels.TryGetValue(ManagedLabel, out var managed) || managed != "true")
             {
                 continue;

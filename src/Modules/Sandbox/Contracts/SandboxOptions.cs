@@ -99,6 +99,13 @@ public sealed class SandboxOptions
     /// <summary>A node silent for this long is dead: the next call for one of its sessions takes the session's sandbox over (files kept, variables lost).</summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A node silent for this long is gone for good: a live node removes what it left behind (its containers, warm
+    /// volumes, placements and queue tables). Generous, as a node paused this long and coming back finds its sessions
+    /// taken and its containers removed; at least twice <see cref="NodeTimeout"/>.
+    /// </summary>
+    public TimeSpan DeadNodeGrace { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a call sent to another node's sandbox may take beyond its execution time limit before the caller gives up.</summary>
     public TimeSpan RemoteCallSlack { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,5 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Wolverine.Postgresql.Transport;
+using Wolverine.Runtime;
+using Wolverine.Transports;
 
 namespace Conclave.Sandbox.Nodes;
 
@@ -28,4 +32,15 @@ internal static class NodeQueue
     }
 
     public static Uri Address(string nodeId) => new($"postgresql://{Name(nodeId)}");
+
+    /// <summary>Creates the node's queue tables where they are missing (Wolverine's own setup; nothing when they exist).</summary>
+    public static async Task SetUpAsync(IWolverineRuntime runtime, string nodeId, ILogger logger) =>
+        await Queue(runtime, nodeId).SetupAsync(logger);
+
+    /// <summary>Drops the queue tables of a node that is gone, with whatever calls for it expired in them.</summary>
+    public static async Task DropAsync(IWolverineRuntime runtime, string nodeId, ILogger logger) =>
+        await Queue(runtime, nodeId).TeardownAsync(logger);
+
+    private static IBrokerQueue Queue(IWolverineRuntime runtime, string nodeId) =>
+        (IBrokerQueue)runtime.Options.Transports.GetOrCreate<PostgresqlTransport>().GetOrCreateEndpoint(Address(nodeId));
 }

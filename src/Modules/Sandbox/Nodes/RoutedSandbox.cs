@@ -14,6 +14,7 @@ namespace Conclave.Sandbox.Nodes;
 internal sealed partial class RoutedSandbox(
     SessionSandboxes local,
     SandboxPlacements placements,
+    HeldSessions held,
     SandboxRelay relay,
     IOptions<SandboxOptions> options,
     ILogger<RoutedSandbox> logger)
@@ -45,30 +46,27 @@ internal sealed partial class RoutedSandbox(
     public Task StopAsync(Guid sessionId, CancellationToken ct = default) =>
         RouteAsync(sessionId, SandboxCallKinds.Stop, null, options.Value.StartTimeout, async () =>
         {
-            await local.StopAsync(sessionId, ct);
+            await held.StopAsync(sessionId, ct);
+            return null;
+        }, ct);
+
+    /// <summary>
+    /// The holder removes the container and the files; with no live holder, this node takes the session (and with it
+    /// whatever mount a dead node left) and removes them. A holder that fails leaves them: only it may unmount them.
+    /// </summary>
+    public Task RemoveSessionAsync(Guid sessionId, CancellationToken ct = default) =>
+        RouteAsync(sessionId, SandboxCallKinds.Remove, null, options.Value.StartTimeout, async () =>
+        {
+            await local.RemoveSessionAsync(sessionId, ct);
             await placements.ReleaseAsync(sessionId, ct);
             return null;
         }, ct);
 
-    /// <summary>The holder removes the container; with none alive, this node removes what is left (the files are on the shared root).</summary>
-    public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct = default)
-    {
-        if (await placements.OtherOwnerAsync(sessionId, ct) is { } owner)
-        {
-            var answer = await relay.CallAsync(owner, Call(sessionId, SandboxCallKinds.Remove, null, null), options.Value.StartTimeout + options.Value.RemoteCallSlack, ct);
-            if (answer.Failure is null)
-            {
-                return;
-            }
-        }
-        await local.RemoveSessionAsync(sessionId, ct);
-        await placements.ReleaseAsync(sessionId, ct);
-    }
-
     /// <summary>
     /// A program talks to the Host over streams, which the queue does not carry: it starts on this node. When another
-    /// node holds the session's sandbox, that is a container of this node's for the session on the same workspace
-    /// (files shared, not the kernel), as every node did before sandboxes had a place (ADR 0015, not built yet).
+    /// node holds the session's sandbox, that is a container of this node's for the session on the holder's mount of
+    /// the workspace (files shared, not the kernel), where this node sees that mount (one machine); elsewhere it is
+    /// refused, as this node may not mount the image (ADR 0015, not built yet).
     /// </summary>
     public async Task<ISandboxProcess> StartAsync(Guid sessionId, IReadOnlyList<string> command, CancellationToken ct = default)
     {

@@ -17,11 +17,18 @@ internal sealed class SandboxPlacement
     public DateTimeOffset At { get; set; }
 }
 
-/// <summary>A node that holds sandboxes, alive while <see cref="LastSeen"/> is recent (<see cref="Contracts.SandboxOptions.NodeTimeout"/>).</summary>
+/// <summary>
+/// A node that holds sandboxes, alive while <see cref="LastSeen"/> is recent (<see cref="Contracts.SandboxOptions.NodeTimeout"/>)
+/// and it has not left. Kept after it leaves or dies until <see cref="Contracts.SandboxOptions.DeadNodeGrace"/> has passed, so
+/// that a live node's sweep finds what it left behind (its queue, its containers) and removes it.
+/// </summary>
 internal sealed class SandboxNode
 {
     /// <summary><see cref="Contracts.SandboxOptions.NodeId"/>.</summary>
     public string Id { get; set; } = "";
 
     public DateTimeOffset LastSeen { get; set; }
+
+    /// <summary>When the node stopped in good order (it gave its sessions up); null while it runs.</summary>
+    public DateTimeOffset? LeftAt { get; set; }
 }

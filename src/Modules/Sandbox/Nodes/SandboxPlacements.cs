@@ -1,9 +1,11 @@
 using Conclave.Sandbox.Contracts;
+using Conclave.Sandbox.Workspaces;
 using JasperFx;
 using Marten;
 using Marten.Exceptions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Conclave.Sandbox.Nodes;
 
@@ -11,16 +13,32 @@ namespace Conclave.Sandbox.Nodes;
 /// Decides where a session's sandbox lives among the nodes on one database: the placement's node while it is
 /// alive, else this node, which claims the session (nobody had it) or takes it over from a dead node. Two nodes
 /// claiming at once are told apart by Marten's optimistic concurrency: one save wins, the other reads again.
+/// The placement is also the mount lease (<see cref="IMountLease"/>): only the holder mounts the session's workspace.
 /// </summary>
 internal sealed partial class SandboxPlacements(IDocumentStore store, IOptions<SandboxOptions> options, TimeProvider clock, ILogger<SandboxPlacements> logger)
+    : IMountLease
 {
     private const int MaxAttempts = 5;
 
+    /// <summary>Marten's tables for the two documents (schema and aliases set in <c>ConfigureSandbox</c>).</summary>
+    private const string NodeTable = SandboxModule.Schema + ".mt_doc_node";
+    private const string PlacementTable = SandboxModule.Schema + ".mt_doc_placement";
+
+    private volatile bool _leaving;
+
     public string ThisNode => options.Value.NodeId;
 
-    /// <summary>The node that holds the session's sandbox from now on: this one (claimed if needed) or a live other one.</summary>
+    /// <summary>
+    /// The node that holds the session's sandbox from now on: this one (claimed if needed) or a live other one.
+    /// A leaving node claims nothing and keeps nothing: it answers with another live holder, or refuses.
+    /// </summary>
     public async Task<string> PlaceAsync(Guid sessionId, CancellationToken ct)
     {
+        if (_leaving)
+        {
+            return await OtherOwnerAsync(sessionId, ct)
+                ?? throw new SandboxUnavailableException($"Node {ThisNode} is stopping and gives its sandboxes up; try again in a moment, on any node.");
+        }
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             await using var session = store.LightweightSession();
@@ -72,6 +90,18 @@ internal sealed partial class SandboxPlacements(IDocumentStore store, IOptions<S
             : null;
     }
 
+    public async Task<string?> HolderElsewhereAsync(Guid sessionId, CancellationToken ct) =>
+        await PlaceAsync(sessionId, ct) is var owner && owner == ThisNode ? null : owner;
+
+    /// <summary>Of <paramref name="sessions"/>, those whose placement no longer names this node (taken over, or released).</summary>
+    public async Task<IReadOnlyList<Guid>> NotHeldHereAsync(IReadOnlyCollection<Guid> sessions, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var placements = await session.LoadManyAsync<SandboxPlacement>(ct, sessions);
+        var held = placements.Where(p => p.NodeId == ThisNode).Select(p => p.Id).ToHashSet();
+        return sessions.Where(s => !held.Contains(s)).ToList();
+    }
+
     public async Task<bool> IsAliveAsync(string nodeId, CancellationToken ct)
     {
         await using var session = store.QuerySession();
@@ -94,19 +124,69 @@ internal sealed partial class SandboxPlacements(IDocumentStore store, IOptions<S
         await session.SaveChangesAsync(ct);
     }
 
-    /// <summary>This node leaves: it holds no session from now on, and the others need not wait for its silence to take them.</summary>
+    /// <summary>From now on this node claims no session and runs no call for one it holds: it is giving them up.</summary>
+    public void BeginLeaving() => _leaving = true;
+
+    /// <summary>
+    /// This node leaves (its containers and mounts are gone already): it holds no session from now on, and the others
+    /// need not wait for its silence to take them. Its row stays, marked, for the sweep of what it left (its queue).
+    /// </summary>
     public async Task LeaveAsync(CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         session.DeleteWhere<SandboxPlacement>(p => p.NodeId == ThisNode);
-        session.Delete<SandboxNode>(ThisNode);
+        var now = clock.GetUtcNow();
+        session.Store(new SandboxNode { Id = ThisNode, LastSeen = now, LeftAt = now });
         await session.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Other nodes silent (dead, or gone in good order) since before <paramref name="cutoff"/>.</summary>
+    public async Task<IReadOnlyList<string>> SilentSinceAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var silent = await session.Query<SandboxNode>().Where(n => n.LastSeen < cutoff).Select(n => n.Id).ToListAsync(ct);
+        return silent.Where(id => id != ThisNode).ToList();
+    }
+
+    /// <summary>
+    /// Forgets a node silent since before <paramref name="cutoff"/>: its placements and its row go. <paramref name="dropQueue"/>
+    /// runs while the row is locked, so a node that comes back at that moment waits for the sweep to end, then finds its
+    /// queue gone and sets it up again (<see cref="NodeHeartbeat"/>). False when it spoke again first.
+    /// </summary>
+    public async Task<bool> ForgetAsync(string nodeId, DateTimeOffset cutoff, Func<Task> dropQueue, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var silent = new NpgsqlCommand(
+            $"select 1 from {NodeTable} where id = $1 and (data ->> 'LastSeen')::timestamptz < $2 for update", connection, transaction)
+        {
+            Parameters = { new() { Value = nodeId }, new() { Value = cutoff } },
+        })
+        {
+            if (await silent.ExecuteScalarAsync(ct) is null)
+            {
+                return false;
+            }
+        }
+        await dropQueue();
+        await using var forget = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"delete from {PlacementTable} where data ->> 'NodeId' = $1") { Parameters = { new() { Value = nodeId } } },
+                new NpgsqlBatchCommand($"delete from {NodeTable} where id = $1") { Parameters = { new() { Value = nodeId } } },
+            },
+        };
+        await forget.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
     }
 
     private async Task<bool> IsAliveAsync(IQuerySession session, string nodeId, CancellationToken ct)
     {
         var node = await session.LoadAsync<SandboxNode>(nodeId, ct);
-        return node is not null && node.LastSeen >= clock.GetUtcNow() - options.Value.NodeTimeout;
+        return node is { LeftAt: null } && node.LastSeen >= clock.GetUtcNow() - options.Value.NodeTimeout;
     }
 
     private static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken ct)

@@ -22,6 +22,7 @@ public sealed partial class SandboxRelay
 
     private readonly SessionSandboxes _local;
     private readonly SandboxPlacements _placements;
+    private readonly HeldSessions _held;
     private readonly IServiceScopeFactory _scopes;
     private readonly SandboxOptions _options;
     private readonly TimeProvider _clock;
@@ -43,6 +44,7 @@ public sealed partial class SandboxRelay
     internal SandboxRelay(
         SessionSandboxes local,
         SandboxPlacements placements,
+        HeldSessions held,
         IServiceScopeFactory scopes,
         IOptions<SandboxOptions> options,
         TimeProvider clock,
@@ -50,6 +52,7 @@ public sealed partial class SandboxRelay
     {
         _local = local;
         _placements = placements;
+        _held = held;
         _scopes = scopes;
         _options = options.Value;
         _clock = clock;
@@ -185,8 +188,8 @@ public sealed partial class SandboxRelay
     private async Task<SandboxCallAnswered> RunAsync(SandboxCall call, CancellationToken ct)
     {
         // The caller read the placement a moment ago; if this node has lost the session since, running here would
-        // make a second container: the caller places it again instead.
-        var owner = call.Kind == SandboxCallKinds.Remove ? _placements.ThisNode : await _placements.PlaceAsync(call.SessionId, ct);
+        // make a second container (and a second mount): the caller places it again instead.
+        var owner = await _placements.PlaceAsync(call.SessionId, ct);
         if (owner != _placements.ThisNode)
         {
             return new SandboxCallAnswered(call.CallId, null, SandboxCallFailures.Moved, $"the sandbox moved to node {owner}", owner);
@@ -201,8 +204,7 @@ public sealed partial class SandboxRelay
                 await _local.ResetAsync(call.SessionId, ct);
                 break;
             case SandboxCallKinds.Stop:
-                await _local.StopAsync(call.SessionId, ct);
-                await _placements.ReleaseAsync(call.SessionId, ct);
+                await _held.StopAsync(call.SessionId, ct);
                 break;
             case SandboxCallKinds.Remove:
                 await _local.RemoveSessionAsync(call.SessionId, ct);

@@ -34,7 +34,15 @@ internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOpti
 
     public async Task<string> ListFilesAsync(Guid sessionId, CancellationToken ct = default)
     {
-        var files = await workspace.ListAsync(sessionId, ct);
+        IReadOnlyList<WorkspaceFile> files;
+        try
+        {
+            files = await workspace.ListAsync(sessionId, ct);
+        }
+        catch (SandboxUnavailableException e)
+        {
+            return Unreachable(e);
+        }
         if (files.Count == 0)
         {
             return "The workspace is empty.";
@@ -68,6 +76,10 @@ internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOpti
         {
             return $"error: {e.Message}";
         }
+        catch (SandboxUnavailableException e)
+        {
+            return Unreachable(e);
+        }
     }
 
     public async Task<string> WriteFileAsync(Guid sessionId, string path, string content, CancellationToken ct = default)
@@ -82,7 +94,15 @@ internal sealed class SandboxTools(ISandbox sandbox, IWorkspace workspace, IOpti
         {
             return $"error: {e.Message}";
         }
+        catch (SandboxUnavailableException e)
+        {
+            return Unreachable(e);
+        }
     }
+
+    /// <summary>The workspace is mounted by another node, out of this node's sight (ADR 0015); run_python reaches that node.</summary>
+    private static string Unreachable(SandboxUnavailableException e) =>
+        $"error: the workspace cannot be reached from here ({e.Message}). Work with the files through run_python instead.";
 
     private static string Describe(ExecutionResult result)
     {

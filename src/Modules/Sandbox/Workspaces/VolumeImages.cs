@@ -36,21 +36,42 @@ internal sealed class VolumeImages(SandboxOptions options)
             imagePath);
     }
 
-    /// <summary>Mounts an existing image, repairing it first if its Host died while it was in use.</summary>
+    /// <summary>
+    /// Mounts an existing image, repairing it first if its Host died while it was in use. When a detached mount of it
+    /// still lives (a container holds it), that same file system is mounted again instead: a second loop device, or a
+    /// repair, beside a live ext4 instance would corrupt the image.
+    /// </summary>
     public async Task MountExistingAsync(string imagePath, string mountPoint, CancellationToken ct)
     {
+        if (LoopMounts.AttachedDevice(imagePath) is { } live)
+        {
+            try
+            {
+                LoopMounts.MountAttached(live, mountPoint, Flags);
+                return;
+            }
+            catch (FileSystemCallException) when (LoopMounts.AttachedDevice(imagePath) is null)
+            {
+                // Its last holder let go meanwhile and the device cleared itself: nothing lives on the image any more.
+            }
+            catch (FileSystemCallException e)
+            {
+                throw new SandboxUnavailableException($"Could not mount the workspace volume {Path.GetFileName(imagePath)} again where it lives on: {e.Message}", e);
+            }
+        }
         // There is no journal: repair what can be repaired without asking (exit codes 0-2 mean clean or fixed).
         await RunAsync("e2fsck", ct, okExitCodes: [0, 1, 2], "-p", imagePath);
         Mount(imagePath, mountPoint);
     }
 
+    private ulong Flags => LoopMounts.NoSuid | LoopMounts.NoDev | LoopMounts.NoAtime | (options.WorkspaceNoExec ? LoopMounts.NoExec : 0);
+
     /// <summary>Mounts an image nosuid, nodev (and noexec unless configured off).</summary>
     public void Mount(string imagePath, string mountPoint)
     {
-        var flags = LoopMounts.NoSuid | LoopMounts.NoDev | LoopMounts.NoAtime | (options.WorkspaceNoExec ? LoopMounts.NoExec : 0);
         try
         {
-            LoopMounts.Mount(imagePath, mountPoint, flags);
+            LoopMounts.Mount(imagePath, mountPoint, Flags);
         }
         catch (FileSystemCallException e)
         {

@@ -15,24 +15,35 @@ namespace Conclave.Sandbox.Workspaces;
 /// a plain folder in <see cref="WorkspaceIsolation.Folder"/> mode) and <c>sessions/&lt;session&gt;</c>
 /// (a small file naming the session's volume). Nothing here walks a tree code can change: handing a
 /// warm volume to a session rewrites that one file, removing a volume unmounts it and deletes its image.
+/// Among several nodes (ADR 0015) a session's image is mounted only by the node holding the session
+/// (<see cref="IMountLease"/>); the others use that mount where they see it and never mount it themselves.
 /// </summary>
 internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 {
     private readonly SandboxOptions _options;
     private readonly VolumeImages _images;
     private readonly ILogger<WorkspaceVolumes> _logger;
-    private readonly ConcurrentDictionary<Guid, WorkspaceVolume> _bySession = new();
+    private readonly IMountLease _lease;
+
+    /// <summary>Sessions this node holds, with their volume (mounted, unless it was detached since: checked at each use).</summary>
+    private readonly ConcurrentDictionary<Guid, WorkspaceVolume> _held = new();
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _sessionLocks = new();
+
+    /// <summary>
+    /// Volumes whose mount this node answers for: those it mounted, and a leftover mount it found at the mount point of a
+    /// session it holds. Never one it only read through: it unmounts these, and only these.
+    /// </summary>
     private readonly ConcurrentDictionary<string, byte> _mounted = new();
     private readonly ConcurrentDictionary<int, byte> _ownersInUse = new();
     private readonly SemaphoreSlim _mountGate = new(1, 1);
     private readonly object _recoveryLock = new();
     private Task? _recovery;
 
-    public WorkspaceVolumes(IOptions<SandboxOptions> options, ILogger<WorkspaceVolumes> logger)
+    public WorkspaceVolumes(IOptions<SandboxOptions> options, ILogger<WorkspaceVolumes> logger, IMountLease? lease = null)
     {
         _options = options.Value;
         _logger = logger;
+        _lease = lease ?? new SoleNodeLease();
         _images = new VolumeImages(_options);
         Isolation = _options.WorkspaceIsolation ?? Detect();
         var configured = Path.GetFullPath(_options.WorkspaceRoot
@@ -72,11 +83,23 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     /// <summary>The volume's folder as the Docker daemon sees it, for the bind mount.</summary>
     public string DaemonPath(WorkspaceVolume volume) => Path.Join(_daemonRoot, Path.GetRelativePath(Root, volume.MountPath));
 
-    /// <summary>The session's volume, mounted; null when the session has none yet.</summary>
+    /// <summary>
+    /// The session's volume, mounted; null when the session has none yet. When another node holds the session, its
+    /// volume through that node's mount (<see cref="BorrowAsync"/>).
+    /// </summary>
+    /// <exception cref="SandboxUnavailableException">Another node holds the session, and its mount is not visible here.</exception>
     public async Task<WorkspaceVolume?> FindAsync(Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
-        if (_bySession.TryGetValue(sessionId, out var known))
+        if (!_held.ContainsKey(sessionId) && await ReadSessionFileAsync(sessionId, ct) is null)
+        {
+            return null; // no workspace yet: nothing to mount, nobody to ask
+        }
+        if (await _lease.HolderElsewhereAsync(sessionId, ct) is { } holder)
+        {
+            return await BorrowAsync(sessionId, holder, ct);
+        }
+        if (_held.TryGetValue(sessionId, out var known) && IsMounted(known))
         {
             return known;
         }
@@ -92,11 +115,16 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
     }
 
-    /// <summary>The session's volume, created when it has none.</summary>
+    /// <summary>The session's volume, created when it has none (by the node holding the session only).</summary>
     public async Task<WorkspaceVolume> EnsureAsync(Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
-        if (_bySession.TryGetValue(sessionId, out var known))
+        if (await _lease.HolderElsewhereAsync(sessionId, ct) is { } holder)
+        {
+            return await BorrowAsync(sessionId, holder, ct)
+                ?? throw new SandboxUnavailableException($"Node {holder} holds session {sessionId}'s sandbox and has not made its workspace yet; try again in a moment.");
+        }
+        if (_held.TryGetValue(sessionId, out var known) && IsMounted(known))
         {
             return known;
         }
@@ -110,7 +138,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             }
             var volume = await CreateAsync(ct);
             WriteSessionFile(sessionId, volume.Id);
-            _bySession[sessionId] = volume;
+            _held[sessionId] = volume;
             return volume;
         }
         finally
@@ -130,11 +158,15 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     /// Makes a warm container's (empty) volume the session's. When the session already has files that only
     /// the Host wrote (uploads: regular files and folders), they are copied into the warm volume first.
     /// Refused (false) when code has used the session's volume (its tree is hostile: it needs a container
-    /// of its own), or while an upload streams into it.
+    /// of its own), while an upload streams into it, or when another node holds the session.
     /// </summary>
     public async Task<bool> TryClaimAsync(WorkspaceVolume warm, Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
+        if (await _lease.HolderElsewhereAsync(sessionId, ct) is not null)
+        {
+            return false;
+        }
         var gate = SessionLock(sessionId);
         await gate.WaitAsync(ct);
         try
@@ -167,7 +199,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
                 }
             }
             WriteSessionFile(sessionId, warm.Id);
-            _bySession[sessionId] = warm;
+            _held[sessionId] = warm;
             if (existing is not null)
             {
                 await DestroyAsync(existing);
@@ -220,17 +252,21 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private bool WasUsedByCode(WorkspaceVolume volume) => File.Exists(ImagePath(volume.Id) + ".used");
 
-    /// <summary>Removes the session's volume with every file in it (its container must be gone already).</summary>
+    /// <summary>Removes the session's volume with every file in it (its container must be gone already); by the node holding the session only.</summary>
     public async Task RemoveSessionAsync(Guid sessionId, CancellationToken ct)
     {
         await RecoveredAsync(ct);
+        if (await _lease.HolderElsewhereAsync(sessionId, ct) is { } holder)
+        {
+            throw new SandboxUnavailableException($"Node {holder} holds session {sessionId}'s sandbox: only it may remove the workspace.");
+        }
         var gate = SessionLock(sessionId);
         await gate.WaitAsync(ct);
         try
         {
             var volume = await LoadAsync(sessionId, ct, mount: false);
             File.Delete(SessionFile(sessionId));
-            _bySession.TryRemove(sessionId, out _);
+            _held.TryRemove(sessionId, out _);
             if (volume is not null)
             {
                 await DestroyAsync(volume);
@@ -331,9 +367,20 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         }
     }
 
-    private async Task RecoverAsync()
+    private Task RecoverAsync() => RemoveUnnamedAsync(MadeHere, CancellationToken.None);
+
+    /// <summary>
+    /// Removes the volumes a node that is gone made and no session names (its warm ones, ADR 0015), unmounting them
+    /// where it left them mounted; its containers must be gone already.
+    /// </summary>
+    public async Task RemoveLeftoversOfAsync(string nodeId, CancellationToken ct)
     {
-        var ct = CancellationToken.None;
+        await RecoveredAsync(ct);
+        await RemoveUnnamedAsync(id => MadeBy(id) == nodeId, ct);
+    }
+
+    private async Task RemoveUnnamedAsync(Func<string, bool> made, CancellationToken ct)
+    {
         var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(SessionsRoot))
         {
@@ -347,7 +394,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             .Concat(Directory.EnumerateFiles(VolumesRoot, "*.img.used").Select(f => Path.GetFileName(f)[..^".img.used".Length]))
             .Concat(Directory.EnumerateFiles(VolumesRoot, "*.node").Select(Path.GetFileNameWithoutExtension))
             .OfType<string>()
-            .Where(id => !named.Contains(id) && MadeHere(id))
+            .Where(id => !named.Contains(id) && made(id))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         foreach (var id in leftovers)
@@ -362,15 +409,18 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
     /// their own unnamed volumes; another node's may be a warm one in use. A volume from before volumes
     /// were marked counts as this node's (one node per root then).
     /// </summary>
-    private bool MadeHere(string id)
+    private bool MadeHere(string id) => MadeBy(id) is not { } node || node == _options.NodeId;
+
+    /// <summary>The node that made the volume, or null for a volume from before volumes were marked.</summary>
+    private string? MadeBy(string id)
     {
         try
         {
-            return File.ReadAllText(NodeFile(id)).Trim() == _options.NodeId;
+            return File.ReadAllText(NodeFile(id)).Trim();
         }
         catch (FileNotFoundException)
         {
-            return true;
+            return null;
         }
     }
 
@@ -378,10 +428,53 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
 
     private async Task<WorkspaceVolume?> LoadAsync(Guid sessionId, CancellationToken ct, bool mount = true)
     {
-        if (_bySession.TryGetValue(sessionId, out var known))
+        if (_held.TryGetValue(sessionId, out var known))
         {
+            if (mount)
+            {
+                await EnsureMountedAsync(known.Id, ct);
+            }
             return known;
         }
+        if (await ReadSessionFileAsync(sessionId, ct) is not { } id)
+        {
+            return null;
+        }
+        if (mount)
+        {
+            await EnsureMountedAsync(id, ct);
+        }
+        var volume = new WorkspaceVolume(id, MountPath(id), OwnerOrNone(id));
+        _ownersInUse.TryAdd(volume.OwnerUid, 0);
+        if (mount)
+        {
+            _held[sessionId] = volume;
+        }
+        return volume;
+    }
+
+    /// <summary>
+    /// A session another node holds: its volume through that node's mount, which every node on the same machine sees.
+    /// Never mounted here and never remembered (the holder may detach or replace it at any time). Refused where that
+    /// mount is not visible (another machine): a mount of this node's beside the holder's would corrupt the image.
+    /// </summary>
+    private async Task<WorkspaceVolume?> BorrowAsync(Guid sessionId, string holder, CancellationToken ct)
+    {
+        if (await ReadSessionFileAsync(sessionId, ct) is not { } id)
+        {
+            return null;
+        }
+        if (Isolation == WorkspaceIsolation.FileSystemPerSession && !IsMountPoint(MountPath(id)))
+        {
+            throw new SandboxUnavailableException(
+                $"Node {holder} holds session {sessionId}'s sandbox and mounts its workspace, and that mount is not visible on this node (only the holder may mount it); its files are reachable through node {holder} and through runs.");
+        }
+        return new WorkspaceVolume(id, MountPath(id), OwnerOrNone(id));
+    }
+
+    /// <summary>The volume id the session's record names, or null when the session has no workspace yet.</summary>
+    private async Task<string?> ReadSessionFileAsync(Guid sessionId, CancellationToken ct)
+    {
         string id;
         try
         {
@@ -395,21 +488,14 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             throw new InvalidDataException($"The workspace record of session {sessionId} is damaged.");
         }
-        if (mount)
-        {
-            await EnsureMountedAsync(id, ct);
-        }
-        var owner = Isolation == WorkspaceIsolation.FileSystemPerSession || Directory.Exists(MountPath(id))
-            ? OwnerOf(MountPath(id))
-            : -1;
-        var volume = new WorkspaceVolume(id, MountPath(id), owner);
-        _ownersInUse.TryAdd(owner, 0);
-        if (mount)
-        {
-            _bySession[sessionId] = volume;
-        }
-        return volume;
+        return id;
     }
+
+    private int OwnerOrNone(string id) =>
+        Isolation == WorkspaceIsolation.FileSystemPerSession || Directory.Exists(MountPath(id)) ? OwnerOf(MountPath(id)) : -1;
+
+    private bool IsMounted(WorkspaceVolume volume) =>
+        Isolation != WorkspaceIsolation.FileSystemPerSession || IsMountPoint(volume.MountPath);
 
     private async Task<WorkspaceVolume> CreateAsync(CancellationToken ct)
     {
@@ -456,13 +542,23 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         return new WorkspaceVolume(id, mountPath, CanChown || QuotaEnforcedByKernel ? owner : OwnerOf(mountPath));
     }
 
+    /// <summary>
+    /// Mounts the volume of a session this node holds, unless it is mounted now: looked at each time, never taken from
+    /// memory, as a node that lost the session may have detached it meanwhile. A mount found there (a previous
+    /// process's, or a dead node's) is this node's to answer for from now on: it holds the session.
+    /// </summary>
     private async Task EnsureMountedAsync(string id, CancellationToken ct)
     {
-        if (Isolation != WorkspaceIsolation.FileSystemPerSession || _mounted.ContainsKey(id))
+        if (Isolation != WorkspaceIsolation.FileSystemPerSession)
         {
             return;
         }
         var mountPath = MountPath(id);
+        if (IsMountPoint(mountPath))
+        {
+            _mounted.TryAdd(id, 0);
+            return;
+        }
         await _mountGate.WaitAsync(ct);
         try
         {
@@ -482,6 +578,30 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
             _mountGate.Release();
         }
     }
+
+    /// <summary>
+    /// This node no longer holds the session (stopped, taken over, leaving): it forgets the session and detaches its
+    /// mount, if that mount is this node's to answer for. Remove the session's container first.
+    /// </summary>
+    public async Task ReleaseAsync(Guid sessionId, CancellationToken ct)
+    {
+        var gate = SessionLock(sessionId);
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (_held.TryRemove(sessionId, out var volume) && _mounted.TryRemove(volume.Id, out _))
+            {
+                VolumeImages.Unmount(volume.MountPath);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The sessions this node holds as far as it knows (another node may have taken one over since).</summary>
+    public IReadOnlyCollection<Guid> HeldSessions => [.. _held.Keys];
 
     private int AllocateOwner()
     {
@@ -580,6 +700,7 @@ internal sealed partial class WorkspaceVolumes : IAsyncDisposable
         {
             return;
         }
+        // Only the mounts this node answers for: never one it merely read through while another node held the session.
         foreach (var id in _mounted.Keys)
         {
             try

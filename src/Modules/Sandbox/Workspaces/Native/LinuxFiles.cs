@@ -319,7 +319,8 @@ internal readonly record struct DirectoryEntry(string Name, EntryKind Kind);
 internal readonly record struct FileSystemSpace(long TotalBytes, long AvailableBytes, long TotalEntries, long FreeEntries);
 
 /// <summary>What statx(2) said about a file.</summary>
-internal readonly record struct FileStatus(int Mode, int Uid, int Gid, long Size, DateTimeOffset Modified, bool IsMountRoot, ulong MountId)
+/// <param name="Device">The file system's device (major in the high 32 bits); with <paramref name="Inode"/>, which file this is.</param>
+internal readonly record struct FileStatus(int Mode, int Uid, int Gid, long Size, DateTimeOffset Modified, bool IsMountRoot, ulong MountId, ulong Inode, ulong Device)
 {
     private const int TypeMask = 0xF000;
     private const ulong AttrMountRoot = 0x2000;
@@ -353,6 +354,8 @@ internal readonly record struct FileStatus(int Mode, int Uid, int Gid, long Size
             Size: (long)BitConverter.ToUInt64(b, 40),
             Modified: DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100),
             IsMountRoot: (attributes & AttrMountRoot) != 0,
-            MountId: BitConverter.ToUInt64(b, 144));
+            MountId: BitConverter.ToUInt64(b, 144),
+            Inode: BitConverter.ToUInt64(b, 32),
+            Device: ((ulong)BitConverter.ToUInt32(b, 136) << 32) | BitConverter.ToUInt32(b, 140));
     }
 }

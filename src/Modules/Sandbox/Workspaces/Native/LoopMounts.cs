@@ -41,6 +41,60 @@ internal static partial class LoopMounts
         public uint Flags;
     }
 
+    /// <summary>
+    /// The loop device <paramref name="image"/> is attached to now, if any. With autoclear, a device stays attached
+    /// exactly as long as a mount of it lives, including one detached (lazily) that a container or an open file
+    /// still holds.
+    /// </summary>
+    public static string? AttachedDevice(string image)
+    {
+        var wanted = Identity(image);
+        foreach (var device in Directory.EnumerateDirectories("/sys/block", "loop*"))
+        {
+            string backing;
+            try
+            {
+                backing = File.ReadAllText(Path.Join(device, "loop", "backing_file")).TrimEnd('\n');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // not attached
+            }
+            // The kernel's path for the file, as this process sees it; compared by identity, not by spelling.
+            if (wanted is not null && Identity(backing) == wanted)
+            {
+                return "/dev/" + Path.GetFileName(device);
+            }
+        }
+        return null;
+    }
+
+    private static (ulong Device, ulong Inode)? Identity(string path)
+    {
+        try
+        {
+            using var file = LinuxFiles.Open(path, LinuxFiles.OPath | LinuxFiles.ONoFollow);
+            var status = LinuxFiles.Stat(file);
+            return (status.Device, status.Inode);
+        }
+        catch (FileSystemCallException)
+        {
+            return null; // gone (a deleted backing file reads "... (deleted)")
+        }
+    }
+
+    /// <summary>
+    /// Mounts the file system on a loop device already attached (<see cref="AttachedDevice"/>): the kernel gives back
+    /// the file system that device carries, so there is still one ext4 instance on the image.
+    /// </summary>
+    public static void MountAttached(string device, string target, ulong flags)
+    {
+        if (mount(Utf8(device), Utf8(target), Utf8("ext4"), flags, IntPtr.Zero) != 0)
+        {
+            throw new FileSystemCallException("mount", Marshal.GetLastPInvokeError(), target);
+        }
+    }
+
     /// <summary>Attaches <paramref name="image"/> to a free loop device and mounts it as ext4 at <paramref name="target"/>.</summary>
     public static void Mount(string image, string target, ulong flags)
     {
