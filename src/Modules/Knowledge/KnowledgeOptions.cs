@@ -83,13 +83,13 @@ public sealed class KnowledgeEmbeddingOptions
     public int BatchSize { get; set; } = 16;
 
     /// <summary>
-    /// Threads the local model embeds ingest batches on; 0 means one per core. They run at a lower CPU
-    /// priority (<see cref="Nice"/>), so they take only the cores nothing else wants.
+    /// Threads the local model embeds ingest batches on; 0 means one per core. They run at Linux's idle
+    /// priority (SCHED_IDLE, and <see cref="Nice"/>), so they take only the cores nothing else wants.
     /// </summary>
     [Range(0, 256)]
     public int Threads { get; set; }
 
-    /// <summary>The Linux nice value of the local model's ingest threads (0: same priority as the rest).</summary>
+    /// <summary>The Linux nice value of the local model's ingest threads, which then also take SCHED_IDLE (0: neither, same priority as the rest).</summary>
     [Range(0, 19)]
     public int Nice { get; set; } = 10;
 

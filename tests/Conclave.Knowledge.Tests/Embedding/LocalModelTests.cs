@@ -74,16 +74,18 @@ public sealed class LocalModelTests
 public sealed class EmbeddingWorkersTests
 {
     [Fact]
-    public async Task Work_runs_on_threads_with_the_configured_nice_value()
+    public async Task Work_runs_on_idle_priority_threads_with_the_configured_nice_value()
     {
         using var workers = new EmbeddingWorkers(threads: 2, nice: 7);
 
-        var nices = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => workers.RunAsync(CurrentThreadNice, CancellationToken.None)));
+        var seen = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => workers.RunAsync(CurrentThread, CancellationToken.None)));
 
-        Assert.All(nices, n => Assert.Equal(7, n));
+        Assert.All(seen, s => Assert.Equal((7, SchedIdle), s));
         Assert.Equal(2, workers.Lowered);
-        Assert.Equal(0, CurrentThreadNice()); // the test's own thread is untouched
+        Assert.Equal((0, 0), CurrentThread()); // the test's own thread is untouched (nice 0, SCHED_OTHER)
     }
+
+    private const int SchedIdle = 5;
 
     [Fact]
     public async Task A_failure_or_cancellation_reaches_the_caller_and_the_threads_keep_serving()
@@ -97,11 +99,12 @@ public sealed class EmbeddingWorkersTests
         Assert.Equal(42, await workers.RunAsync(() => 42, CancellationToken.None));
     }
 
-    // Field 19 of /proc/thread-self/stat is the calling thread's nice value (after the parenthesised name).
-    private static int CurrentThreadNice()
+    // Fields 19 and 41 of /proc/thread-self/stat are the calling thread's nice value and scheduling policy
+    // (counted from 1, the parenthesised name being field 2).
+    private static (int Nice, int Policy) CurrentThread()
     {
         var stat = File.ReadAllText("/proc/thread-self/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+        return (int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[38], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace Conclave.Knowledge.Embedding;
 
 /// <summary>
-/// Dedicated threads for ingest embedding, each at a lower CPU priority (Linux <c>nice</c>, per thread):
-/// they use every core nobody else wants, and the scheduler gives a core back to runs, HTTP and queries
-/// (normal priority) as soon as those want it. Bench.Knowledge measures that runs are not slowed.
+/// Dedicated threads for ingest embedding, each at the lowest CPU priority Linux has (<c>SCHED_IDLE</c>, and a
+/// <c>nice</c> value for tools that show only that), set per thread: they use every core nobody else wants,
+/// and the scheduler gives a core back to runs, HTTP and queries (normal priority) the moment those want it.
+/// Bench.Knowledge measures how much runs are slowed.
 /// </summary>
 internal sealed class EmbeddingWorkers : IDisposable
 {
@@ -23,7 +24,7 @@ internal sealed class EmbeddingWorkers : IDisposable
 
     public int Threads { get; }
 
-    /// <summary>How many worker threads lowered their priority (0 where the OS does not allow it).</summary>
+    /// <summary>How many worker threads lowered their priority (nice and SCHED_IDLE; 0 where the OS does not allow it).</summary>
     public int Lowered => Volatile.Read(ref _lowered);
 
     private int _lowered;
@@ -77,8 +78,13 @@ internal sealed class EmbeddingWorkers : IDisposable
 
         try
         {
-            // On Linux a nice value belongs to a thread (its tid), not to the whole process.
-            return SetPriority(ProcessWhich, GetThreadId(), nice) == 0;
+            // On Linux a nice value and a scheduling policy belong to a thread (its tid), not to the whole process.
+            // SCHED_IDLE: the thread runs only when a core has nothing else to run, and anything woken preempts it
+            // at once; nice alone still let runs wait behind embedding (the bench's step overhead doubled).
+            var niced = SetPriority(ProcessWhich, GetThreadId(), nice) == 0;
+            var priority = 0;
+            var idle = SetScheduler(0, SchedIdle, ref priority) == 0;
+            return niced && idle;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -87,6 +93,7 @@ internal sealed class EmbeddingWorkers : IDisposable
     }
 
     private const int ProcessWhich = 0; // PRIO_PROCESS
+    private const int SchedIdle = 5; // SCHED_IDLE
 
     // DllImport, not LibraryImport: plain ints need no marshalling code, and the module stays free of unsafe code.
     [DllImport("libc", EntryPoint = "setpriority")]
@@ -94,6 +101,10 @@ internal sealed class EmbeddingWorkers : IDisposable
 
     [DllImport("libc", EntryPoint = "gettid")]
     private static extern int GetThreadId();
+
+    // struct sched_param is one int (the static priority, 0 for SCHED_IDLE); pid 0 is the calling thread.
+    [DllImport("libc", EntryPoint = "sched_setscheduler")]
+    private static extern int SetScheduler(int pid, int policy, ref int parameter);
 
     public void Dispose() => _work.CompleteAdding();
 }
