@@ -186,7 +186,7 @@ window.conclave = {
   conclave.showTheme = show;
 })();
 
-// The sidebar as a drawer on narrow screens; the user menu; copy buttons of code blocks.
+// The sidebar as a drawer on narrow screens; the user menu; copy buttons of code blocks and messages.
 (() => {
   const setDrawer = (open) => {
     if (open) document.body.dataset.drawer = "open";
@@ -210,6 +210,9 @@ window.conclave = {
     if (menu && target.closest("a.menu-item")) menu.open = false;
     const copyCode = target.closest("[data-copy-code]");
     if (copyCode) conclave.copy(copyCode.closest(".code-block")?.querySelector("pre")?.innerText ?? "", copyCode);
+    // A message's Copy carries its text (Markdown as written), so the circuit needs no handler per button.
+    const copyText = target.closest("[data-copy-text]");
+    if (copyText) conclave.copy(copyText.dataset.copyText, copyText);
     if (target.closest("[data-jump-latest]")) conclave.jumpToLatest();
   });
   // A new search shows its first matches, not the place the whole list was scrolled to.

@@ -12,8 +12,22 @@ public enum EntryKind
     Notice,
 }
 
+/// <summary>What the user may do with an entry besides copying it: their last message may be edited, and run again once its run ended.</summary>
+public enum EntryActions
+{
+    None,
+    Edit,
+    EditOrRetry,
+}
+
 public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, string Text, DateTimeOffset At)
 {
+    /// <summary>As shown: empty while <see cref="Folded"/>.</summary>
+    public string Text { get; set; } = Text;
+
+    /// <summary>A message of the history not drawn: its text is not held, and is read from the log again before it is drawn.</summary>
+    public bool Folded { get; set; }
+
     public TokenUsage? Usage { get; set; }
 
     public decimal? Cost { get; set; }
@@ -31,6 +45,9 @@ public sealed record TimelineEntry(long Version, EntryKind Kind, string Author, 
     public bool Superseded { get; set; }
 
     public bool Edited { get; set; }
+
+    /// <summary>Made by a conversation event (a message, a run's): an edit can supersede it (<see cref="Conversation.Supersedes(UserMessageEdited, long, long, bool)"/>).</summary>
+    public bool InConversation { get; init; }
 }
 
 /// <param name="Outcome">Null while the call runs.</param>

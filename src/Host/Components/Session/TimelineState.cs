@@ -10,13 +10,12 @@ namespace Conclave.Host.Components.Session;
 public sealed partial class TimelineState
 {
     private readonly List<TimelineEntry> _entries = [];
-    private readonly List<SessionEvent> _sources = []; // the event behind each entry, for the supersede rule
     private readonly Dictionary<Guid, StreamingMessage> _streaming = [];
-    private readonly Dictionary<string, TimelineEntry> _calls = [];
+    private readonly Dictionary<string, TimelineEntry> _calls = []; // until they complete: their approval and result are still to come
     private readonly Dictionary<string, string> _colors = [];
-    private readonly Dictionary<Guid, TimelineEntry> _messages = [];
     private readonly Dictionary<Guid, KnowledgeDocumentChanged> _documents = [];
     private readonly Dictionary<Guid, ControlWords> _controlWords = [];
+    private readonly Dictionary<string, string> _names = [];
 
     public IReadOnlyList<TimelineEntry> Entries => _entries;
 
@@ -125,11 +124,11 @@ public sealed partial class TimelineState
                 Add(e, EntryKind.User, "You", posted.Text).MessageId = posted.MessageId;
                 break;
             case UserMessageEdited edited:
-                for (var i = 0; i < _entries.Count; i++)
+                foreach (var earlier in _entries)
                 {
-                    if (Conversation.Supersedes(edited, e.Version, _sources[i]))
+                    if (Conversation.Supersedes(edited, e.Version, earlier.Version, earlier.InConversation))
                     {
-                        _entries[i].Superseded = true;
+                        earlier.Superseded = true;
                     }
                 }
 
@@ -166,12 +165,11 @@ public sealed partial class TimelineState
                     entry.Usage = completed.Usage;
                     entry.Cost = completed.Cost;
                     entry.MessageId = completed.MessageId;
-                    entry.Model = completed.Model;
-                    _messages[completed.MessageId] = entry;
+                    entry.Model = Shared(completed.Model);
                 }
 
                 break;
-            case MessageCited cited when _messages.TryGetValue(cited.MessageId, out var answer):
+            case MessageCited cited when AnswerOf(cited.MessageId) is { } answer:
                 answer.Citations = cited.Citations;
                 break;
             case KnowledgeDocumentChanged { State: KnowledgeDocumentState.Removed } removed:
@@ -182,7 +180,7 @@ public sealed partial class TimelineState
                 break;
             case ToolCallRequested call:
                 var tool = Add(e, EntryKind.Tool, call.Agent, "");
-                tool.Tool = new ToolCallView(call.CallId, call.Tool, PrettyJson(call.Arguments));
+                tool.Tool = new ToolCallView(call.CallId, Shared(call.Tool), PrettyJson(call.Arguments));
                 _calls[call.CallId] = tool;
                 break;
             case ToolApprovalRequested asked when _calls.TryGetValue(asked.CallId, out var waiting):
@@ -197,7 +195,7 @@ public sealed partial class TimelineState
                     Approval = before with { State = denied.TimedOut ? ApprovalState.TimedOut : ApprovalState.Denied, Reason = denied.Reason },
                 };
                 break;
-            case ToolCallCompleted done when _calls.TryGetValue(done.CallId, out var pending):
+            case ToolCallCompleted done when _calls.Remove(done.CallId, out var pending):
                 pending.Tool = pending.Tool! with { Output = done.Output, Outcome = done.Outcome, Images = done.Images, Duration = done.Duration };
                 break;
             case RunCompleted { Reason: { } reason } when ofActiveRun:
@@ -221,12 +219,117 @@ public sealed partial class TimelineState
         }
     }
 
+    /// <summary>
+    /// Lets go of the texts of the messages before <paramref name="version"/>, which the page does not draw:
+    /// each tab open on a long session would otherwise hold its whole conversation (ADR 0014, "Circuit memory").
+    /// <see cref="Unfold"/> puts them back from the log when the reader asks for earlier entries.
+    /// </summary>
+    public void FoldTextsBefore(long version)
+    {
+        foreach (var entry in _entries)
+        {
+            if (entry.Version >= version)
+            {
+                break;
+            }
+
+            if (entry.Kind is EntryKind.User or EntryKind.Agent)
+            {
+                entry.Text = "";
+                entry.Folded = true;
+            }
+        }
+    }
+
+    /// <summary>Whether an entry from <paramref name="fromVersion"/> up to (not including) <paramref name="toVersion"/> is folded.</summary>
+    public bool AnyFolded(long fromVersion, long toVersion) =>
+        _entries.Any(e => e.Folded && e.Version >= fromVersion && e.Version < toVersion);
+
+    /// <summary>Puts back the texts of folded entries from their events, read from the log again.</summary>
+    public void Unfold(IEnumerable<SessionEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (EntryAt(e.Version) is not { Folded: true } entry)
+            {
+                continue;
+            }
+
+            entry.Text = e.Data switch
+            {
+                UserMessagePosted posted => posted.Text,
+                UserMessageEdited edited => edited.Text,
+                AgentMessageCompleted completed => Shown(completed.RunId, completed.Agent, completed.Text),
+                _ => entry.Text,
+            };
+            entry.Folded = false;
+        }
+    }
+
+    /// <summary>The entry an event made, if it made one (entries are in version order).</summary>
+    private TimelineEntry? EntryAt(long version)
+    {
+        int low = 0, high = _entries.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            var at = _entries[middle].Version;
+            if (at == version)
+            {
+                return _entries[middle];
+            }
+
+            if (at < version)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Adds the entry an event makes. The event itself is not kept: an open page holds its entries, not the
+    /// log (the supersede rule needs only whether the event was part of the conversation).
+    /// </summary>
     private TimelineEntry Add(SessionEvent e, EntryKind kind, string author, string text)
     {
-        var entry = new TimelineEntry(e.Version, kind, author, text, e.At);
+        var entry = new TimelineEntry(e.Version, kind, Shared(author), text, e.At) { InConversation = Conversation.IsConversation(e.Data) };
         _entries.Add(entry);
-        _sources.Add(e);
         return entry;
+    }
+
+    /// <summary>
+    /// One instance of a name that recurs in every entry (an agent's, a model's, a tool's): each event read
+    /// from the log brings its own copy, and a long session would keep them all.
+    /// </summary>
+    private string Shared(string name)
+    {
+        if (_names.TryGetValue(name, out var shared))
+        {
+            return shared;
+        }
+
+        _names[name] = name;
+        return name;
+    }
+
+    /// <summary>The answer a citation event is about: written just before it, so looked for from the end (no index kept for the rare event).</summary>
+    private TimelineEntry? AnswerOf(Guid messageId)
+    {
+        for (var i = _entries.Count - 1; i >= 0; i--)
+        {
+            if (_entries[i].MessageId == messageId && _entries[i].Kind == EntryKind.Agent)
+            {
+                return _entries[i];
+            }
+        }
+
+        return null;
     }
 
     private void Count(Guid runId, TokenUsage usage, decimal? cost)

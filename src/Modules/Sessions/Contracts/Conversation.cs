@@ -12,7 +12,11 @@ public static class Conversation
     /// out of the conversation. They stay in the log, shown as superseded.
     /// </summary>
     public static bool Supersedes(UserMessageEdited edit, long editVersion, SessionEvent e) =>
-        e.Version >= edit.SupersededFromVersion && e.Version < editVersion && IsConversation(e.Data);
+        Supersedes(edit, editVersion, e.Version, IsConversation(e.Data));
+
+    /// <summary>The same rule for an event known only by its version and whether it <see cref="IsConversation"/> (a reader that did not keep the event).</summary>
+    public static bool Supersedes(UserMessageEdited edit, long editVersion, long version, bool isConversation) =>
+        version >= edit.SupersededFromVersion && version < editVersion && isConversation;
 
     /// <summary>The versions the edits in <paramref name="history"/> took out of the conversation.</summary>
     public static IReadOnlySet<long> SupersededVersions(IReadOnlyList<SessionEvent> history)
