@@ -162,7 +162,7 @@ try
         var (text, vector) = corpus.Query(random);
         var query = new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5);
         clock.Restart();
-        await search.CandidatesAsync(query, text, vector, CancellationToken.None);
+        await search.FindAsync(query, text, vector, CancellationToken.None);
         var sqlMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         await search.SearchAsync(query, CancellationToken.None);
@@ -181,7 +181,7 @@ try
         Console.WriteLine(await search.ExplainAsync(new KnowledgeQuery(Owner, [searchLibrary.Id], text, 5), text, vector, CancellationToken.None));
     }
 
-    table.Add(Figure.Of($"search, SQL part (HNSW + full text + fusion input, {corpusSize:N0} chunks, ef_search {options.Search.EfSearch})", sql, "ms", Target.Latency(5, 20)));
+    table.Add(Figure.Of($"search, SQL part (HNSW + full text, fused, passages read; {corpusSize:N0} chunks, ef_search {options.Search.EfSearch}, {options.Search.MaxTextMatches} text matches ranked)", sql, "ms", Target.Latency(5, 20)));
     table.Add(Figure.Of("search_knowledge whole: embed the query + search + merge", whole, "ms", Target.Latency(25, null)));
 
     var recall = await RecallAsync(database, corpus, searchLibrary.Id, options.Search.EfSearch, recallRuns, random);

@@ -57,6 +57,14 @@ public sealed class PostgresFixture : IAsyncLifetime
             return;
         }
 
+        // For looking into what a test or bench left behind: CONCLAVE_KEEP_DATABASES=1 keeps them (drop by hand).
+        if (Environment.GetEnvironmentVariable("CONCLAVE_KEEP_DATABASES") == "1")
+        {
+            Console.Error.WriteLine($"CONCLAVE_KEEP_DATABASES=1: kept {string.Join(", ", _databases)}");
+            _databases.Clear();
+            return;
+        }
+
         await using var server = new NpgsqlConnection(_serverConnectionString);
         await server.OpenAsync();
         // FORCE ends connections a test host may still hold in its pool.

@@ -59,22 +59,52 @@ public sealed class ChunkerTests
     public void Adjacent_chunks_of_a_document_merge_into_one_passage_without_repeating_the_overlap()
     {
         var document = Guid.NewGuid();
-        Candidate Chunk(int ordinal, string body, int overlap) =>
-            new(ordinal, document, "doc.md", Guid.Empty, ordinal, null, "H", body, overlap, ordinal + 1, 0.1, null, null);
+        var texts = new Dictionary<long, ChunkText?>();
+        Candidate Chunk(long id, Guid documentId, string name, int ordinal, string body, int overlap, string? heading = "H")
+        {
+            texts[id] = new ChunkText(name, body);
+            return new(id, documentId, Guid.Empty, ordinal, null, heading, overlap, (int)id + 1, 0.1, null, null);
+        }
+
         var ranked = new List<(Candidate, double)>
         {
-            (Chunk(4, "Carried sentence. New text of five.", "Carried sentence. ".Length), 0.9),
-            (Chunk(3, "Text of four. Carried sentence.", 0), 0.8),
-            (Chunk(9, "Far away chunk.", 0), 0.7),
-            (new Candidate(99, Guid.NewGuid(), "copy.md", Guid.Empty, 0, null, null, "Text of four. Carried sentence.", 0, 5, 0.2, null, null), 0.6),
+            (Chunk(4, document, "doc.md", 4, "Carried sentence. New text of five.", "Carried sentence. ".Length), 0.9),
+            (Chunk(3, document, "doc.md", 3, "Text of four. Carried sentence.", 0), 0.8),
+            (Chunk(9, document, "doc.md", 9, "Far away chunk.", 0), 0.7),
+            (Chunk(99, Guid.NewGuid(), "copy.md", 0, "Text of four. Carried sentence.", 0, heading: null), 0.6),
         };
 
-        var hits = PassageMerger.Merge(ranked, 5);
+        var hits = PassageMerger.Merge(ranked, 5, texts, out _)!;
 
         Assert.Equal(2, hits.Count);
         Assert.Equal("Text of four. Carried sentence. New text of five.", hits[0].Passage);
         Assert.Equal([3, 4], hits[0].ChunkOrdinals);
         Assert.Equal([9], hits[1].ChunkOrdinals);
+        Assert.Equal("doc.md", hits[0].DocumentName);
+    }
+
+    [Fact]
+    public void A_merge_asks_for_the_text_it_has_not_read_and_leaves_out_chunks_that_are_gone()
+    {
+        var document = Guid.NewGuid();
+        Candidate Chunk(long id, int ordinal) => new(id, document, Guid.Empty, ordinal, null, null, 0, (int)id, 0.1, null, null);
+        var ranked = new List<(Candidate, double)> { (Chunk(1, 10), 0.9), (Chunk(2, 20), 0.8), (Chunk(3, 30), 0.7), (Chunk(4, 11), 0.6) };
+        var texts = new Dictionary<long, ChunkText?> { [1] = new("a.md", "alpha beta"), [2] = null };
+
+        // Room for two passages: chunk 2 is gone, so chunk 3 is looked at and has not been read.
+        Assert.Null(PassageMerger.Merge(ranked, 2, texts, out var unread));
+        Assert.Equal(2, unread);
+        Assert.Equal([1L, 2L, 3L, 4L], PassageMerger.LikelyNeeded(ranked, 2).Order());
+
+        texts[3] = new("a.md", "gamma delta");
+        // Both passages are chosen; chunk 4 joins the first (next to chunk 1), so its text is wanted too.
+        Assert.Null(PassageMerger.Merge(ranked, 2, texts, out unread));
+        Assert.Equal(3, unread);
+
+        texts[4] = new("a.md", "epsilon");
+        var hits = PassageMerger.Merge(ranked, 2, texts, out unread)!;
+        Assert.Equal(-1, unread);
+        Assert.Equal(["10,11", "30"], hits.Select(h => string.Join(',', h.ChunkOrdinals)));
     }
 
     [Fact]
