@@ -26,9 +26,9 @@ internal sealed record ChunkText(string DocumentName, string Body);
 /// Vector search (HNSW, cosine) and full-text search (GIN, tsvector) over the owner's chunks in the
 /// given collections, two SQL statements run at once; the lists are fused by reciprocal rank and adjacent
 /// chunks merged. The owner and collection filter is in the SQL of both lists. Fusion is weighted
-/// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen). The lists return ids, places and
-/// scores only; the texts of the chunks that make the passages are read by id afterwards (reading every
-/// candidate's text, most of them TOASTed, cost more than either list).
+/// (RrfK, TextWeight; ADR 0011 says how the defaults were chosen). Each list sends the texts of its best
+/// 2 × TopK only (sending every candidate's text, most of them TOASTed, cost more than either list); a
+/// passage that needs another chunk's text reads it by id afterwards.
 /// </summary>
 internal sealed partial class HybridSearch(
     KnowledgeDatabase database, KnowledgeEmbedder embedder, CommonTerms commonTerms, KnowledgeMetrics metrics, IOptions<KnowledgeOptions> options) : IKnowledgeSearch
@@ -58,9 +58,9 @@ internal sealed partial class HybridSearch(
     internal async Task<IReadOnlyList<KnowledgeHit>> FindAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
         var settings = options.Value.Search;
-        var ranked = Rank(await CandidatesAsync(query, text, vector, cancellationToken), query.Mode, settings.RrfK, settings.TextWeight);
-        var texts = new Dictionary<long, ChunkText?>();
-        var wanted = PassageMerger.LikelyNeeded(ranked, query.TopK);
+        var (candidates, texts) = await CandidatesAsync(query, text, vector, cancellationToken);
+        var ranked = Rank(candidates, query.Mode, settings.RrfK, settings.TextWeight);
+        var wanted = PassageMerger.LikelyNeeded(ranked, query.TopK).Where(id => !texts.ContainsKey(id)).ToList();
         while (true)
         {
             await ReadTextsAsync(query.OwnerId, wanted, texts, cancellationToken);
@@ -69,21 +69,29 @@ internal sealed partial class HybridSearch(
                 return hits;
             }
 
-            // Rare: a chunk further down merges into a passage, or near-duplicates were dropped.
+            // A chunk further down merges into a passage, or near-duplicates were dropped.
             wanted = ranked.Skip(unread).Take(query.TopK * 2).Select(r => r.Candidate.Id).Where(id => !texts.ContainsKey(id)).ToList();
         }
     }
 
     /// <summary>
-    /// Both lists' candidates for an already embedded query. The vector list and the full-text list are two
-    /// statements on two connections at once, so the search takes about as long as the slower list rather
-    /// than both.
+    /// Both lists' candidates for an already embedded query, and the texts each list sent for its best
+    /// 2 × TopK (most passages are made of those, so a search seldom reads texts afterwards). The vector
+    /// list and the full-text list are two statements on two connections at once, so the search takes about
+    /// as long as the slower list rather than both.
     /// </summary>
-    internal async Task<IReadOnlyList<Candidate>> CandidatesAsync(KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
+    internal async Task<(IReadOnlyList<Candidate> Candidates, Dictionary<long, ChunkText?> Texts)> CandidatesAsync(
+        KnowledgeQuery query, string text, float[]? vector, CancellationToken cancellationToken)
     {
         var common = await commonTerms.GetAsync(cancellationToken);
         var lists = await Task.WhenAll(Lists(query, text, vector).Select(list => ReadAsync(query, text, vector, common, list, cancellationToken)));
-        return lists.SelectMany(l => l)
+        var texts = new Dictionary<long, ChunkText?>();
+        foreach (var (id, chunkText) in lists.SelectMany(l => l.Texts))
+        {
+            texts[id] = chunkText;
+        }
+
+        var candidates = lists.SelectMany(l => l.Candidates)
             .GroupBy(c => c.Id)
             .Select(g => g.Aggregate((a, b) => a with
             {
@@ -93,6 +101,7 @@ internal sealed partial class HybridSearch(
                 TextScore = a.TextScore ?? b.TextScore,
             }))
             .ToList();
+        return (candidates, texts);
     }
 
     /// <summary>The plans of the SQL part with their timings (EXPLAIN ANALYZE), for the benchmark.</summary>
@@ -134,38 +143,39 @@ internal sealed partial class HybridSearch(
         }
     }
 
-    private async Task<List<Candidate>> ReadAsync(KnowledgeQuery query, string text, float[]? vector, string[] common, List list, CancellationToken cancellationToken)
+    private async Task<(List<Candidate> Candidates, List<(long Id, ChunkText Text)> Texts)> ReadAsync(
+        KnowledgeQuery query, string text, float[]? vector, string[] common, List list, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = Command(connection, query, text, vector, common, list, "");
-        var found = new List<(long Id, Guid DocumentId, Guid CollectionId, int Ordinal, int? Page, string? Heading, int Overlap, double Score)>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        var candidates = new List<Candidate>();
+        var texts = new List<(long, ChunkText)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
+            // The statement numbers the rows: 1 is the nearest (vector) or the best text rank (full text).
+            var id = reader.GetInt64(0);
+            var score = reader.GetDouble(7);
+            var place = (int)reader.GetInt64(8);
+            candidates.Add(new Candidate(
+                id,
+                reader.GetGuid(1),
+                reader.GetGuid(2),
+                reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetInt32(6),
+                list == List.Vector ? place : null,
+                list == List.Vector ? score : null,
+                list == List.Text ? place : null,
+                list == List.Text ? score : null));
+            if (!reader.IsDBNull(10))
             {
-                found.Add((
-                    reader.GetInt64(0),
-                    reader.GetGuid(1),
-                    reader.GetGuid(2),
-                    reader.GetInt32(3),
-                    reader.IsDBNull(4) ? null : reader.GetInt32(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5),
-                    reader.GetInt32(6),
-                    reader.GetDouble(7)));
+                texts.Add((id, new ChunkText(reader.GetString(9), reader.GetString(10))));
             }
         }
 
-        // Rank 1 is the nearest (vector) or the best text rank (full text); ties go to the older chunk.
-        var ordered = list == List.Vector
-            ? found.OrderBy(f => f.Score).ThenBy(f => f.Id)
-            : found.OrderByDescending(f => f.Score).ThenBy(f => f.Id);
-        return ordered.Select((f, i) => new Candidate(
-                f.Id, f.DocumentId, f.CollectionId, f.Ordinal, f.Page, f.Heading, f.Overlap,
-                list == List.Vector ? i + 1 : null,
-                list == List.Vector ? f.Score : null,
-                list == List.Text ? i + 1 : null,
-                list == List.Text ? f.Score : null))
-            .ToList();
+        return (candidates, texts);
     }
 
     /// <summary>
@@ -205,35 +215,41 @@ internal sealed partial class HybridSearch(
         var settings = options.Value.Search;
         var limit = Math.Max(settings.Candidates, query.TopK * 2);
         // The index finds the nearest by half-precision copies; the distance reported is the full-precision one.
-        var sql = list == List.Vector
+        var ranked = list == List.Vector
             ? $"""
-                SELECT id, document_id, collection_id, ordinal, page, heading, overlap, embedding <=> @vector AS score
+                SELECT id, document_id, collection_id, ordinal, page, heading, overlap, body, embedding <=> @vector AS score
                 FROM knowledge.chunks
                 WHERE owner_id = @owner AND collection_id = ANY(@collections)
                 ORDER BY {KnowledgeDatabase.NearestOrder(database.Dimensions)} LIMIT @limit
                 """
             // The question's words OR'ed, less those in more than CommonTermFrequency of all chunks (a stop
-            // list the corpus keeps up to date, see CommonTerms). Ranking reads each match's tsvector, so at
-            // most MaxTextMatches matches are ranked.
+            // list the corpus keeps up to date, see CommonTerms), by knowledge.search_query. Ranking reads each
+            // match's tsvector, so at most MaxTextMatches matches are ranked.
             : """
-                WITH words AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', @words))) AS lexeme),
-                rare AS (SELECT lexeme FROM words WHERE lexeme <> ALL(@common)),
-                q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM (
-                        SELECT lexeme FROM rare UNION ALL SELECT lexeme FROM words WHERE NOT EXISTS (SELECT 1 FROM rare)) l),
-                m AS MATERIALIZED (
-                    SELECT c.id, c.document_id, c.collection_id, c.ordinal, c.page, c.heading, c.overlap, c.search, q.query
-                    FROM knowledge.chunks c, q
-                    WHERE c.owner_id = @owner AND c.collection_id = ANY(@collections) AND c.search @@ q.query
+                WITH m AS MATERIALIZED (
+                    SELECT id, document_id, collection_id, ordinal, page, heading, overlap, body, search
+                    FROM knowledge.chunks
+                    WHERE owner_id = @owner AND collection_id = ANY(@collections) AND search @@ knowledge.search_query(@words, @common)
                     LIMIT @matches)
-                SELECT id, document_id, collection_id, ordinal, page, heading, overlap, ts_rank_cd(search, query)::float8 AS score
+                SELECT id, document_id, collection_id, ordinal, page, heading, overlap, body,
+                       ts_rank_cd(search, knowledge.search_query(@words, @common))::float8 AS score
                 FROM m ORDER BY score DESC, id LIMIT @limit
                 """;
+        // Texts (TOASTed: read only when sent) go out for the best @texts rows alone.
+        var order = list == List.Vector ? "score, id" : "score DESC, id";
+        var sql = $"""
+            SELECT r.id, r.document_id, r.collection_id, r.ordinal, r.page, r.heading, r.overlap, r.score, r.place,
+                   d.name, CASE WHEN r.place <= @texts THEN r.body END
+            FROM (SELECT l.*, row_number() OVER (ORDER BY {order}) AS place FROM ({ranked}) l) r
+            JOIN knowledge.documents d ON d.id = r.document_id
+            """;
 
         // ef_search, the iterative scan, custom plans and jit are set on the module's connections (KnowledgeDatabase).
         var command = new NpgsqlCommand(prefix + sql, connection);
         command.Parameters.AddWithValue("owner", query.OwnerId);
         command.Parameters.AddWithValue("collections", query.CollectionIds.Distinct().ToArray());
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("texts", (long)query.TopK * 2);
         if (list == List.Vector)
         {
             command.Parameters.AddWithValue("vector", new Vector(vector!));

@@ -251,7 +251,30 @@ internal sealed class KnowledgeDatabase : IAsyncDisposable
         DROP INDEX IF EXISTS {Schema}.chunks_embedding;
         {EmbeddingIndex(dimensions)}
         CREATE INDEX IF NOT EXISTS chunks_search ON {Schema}.chunks USING gin (search);
-        CREATE INDEX IF NOT EXISTS chunks_owner_collection ON {Schema}.chunks (owner_id, collection_id);
+
+        -- The full-text query of a question: its words' lexemes OR'ed, less the common ones (CommonTerms) unless
+        -- every one is common; null when it has none. A function of its arguments alone, so a search's plan is
+        -- made with the query itself (the planner sees how rare its words are and picks the GIN index; computed
+        -- in the statement instead, the planner guessed and a search took up to four times as long).
+        CREATE OR REPLACE FUNCTION {Schema}.search_query(words text, common text[]) RETURNS tsquery
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $search_query$
+        DECLARE
+            lexemes text[] := tsvector_to_array(to_tsvector('english', words));
+            rare text[] := ARRAY(SELECT l FROM unnest(lexemes) l WHERE l <> ALL(common));
+        BEGIN
+            IF cardinality(rare) = 0 THEN
+                rare := lexemes;
+            END IF;
+            IF cardinality(rare) = 0 THEN
+                RETURN NULL;
+            END IF;
+            RETURN array_to_string(ARRAY(SELECT quote_literal(l) FROM unnest(rare) l), ' | ')::tsquery;
+        END
+        $search_query$;
+        -- Searches filter by owner and collection on the rows the HNSW and GIN indexes find. An index on those
+        -- columns only tempted the planner into ANDing a bitmap of every one of the owner's chunks into the
+        -- full-text scan (6 ms of a 9 ms search for an owner of 90,000 chunks); nothing else reads by them.
+        DROP INDEX IF EXISTS {Schema}.chunks_owner_collection;
         """;
 }
 
