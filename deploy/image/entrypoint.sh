@@ -165,6 +165,8 @@ if [ -n "${CONCLAVE_RESTORE_FROM:-}" ]; then
       --database "$ConnectionStrings__Conclave" --workspaces "$WS" 2>&1 | sed 's/^/[entrypoint] /' >&2 ||
       die "restore from $CONCLAVE_RESTORE_FROM failed (the database must have no tables and $WS must be empty: a new /data)"
     echo "$CONCLAVE_RESTORE_FROM $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$DATA/restored-from"
+    # The backed-up installation's nodes are not coming back: this first start releases their sessions.
+    export Conclave__Sandbox__RestoredAt="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   fi
 fi
 

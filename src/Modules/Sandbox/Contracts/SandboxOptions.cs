@@ -106,6 +106,14 @@ public sealed class SandboxOptions
     /// </summary>
     public TimeSpan DeadNodeGrace { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Set when the database was just restored from a backup (the image's entrypoint sets it to the time of the
+    /// restore): every node last seen before it belongs to the installation that was backed up, so this node
+    /// releases their sessions at start instead of waiting for <see cref="NodeTimeout"/> (the rest of what they
+    /// left is swept after <see cref="DeadNodeGrace"/> as usual). Never set it on a database other nodes use.
+    /// </summary>
+    public DateTimeOffset? RestoredAt { get; set; }
+
     /// <summary>How long a call sent to another node's sandbox may take beyond its execution time limit before the caller gives up.</summary>
     public TimeSpan RemoteCallSlack { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -24,6 +24,27 @@ internal sealed partial class DeadNodeSweep(
     ILogger<DeadNodeSweep> logger)
     : BackgroundService
 {
+    /// <summary>
+    /// After a restore (<see cref="SandboxOptions.RestoredAt"/>), the nodes of the installation that was backed up
+    /// give their sessions up before this node serves anything.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.RestoredAt is { } restoredAt)
+        {
+            try
+            {
+                Released(logger, await placements.ReleaseOfNodesSilentSinceAsync(restoredAt, cancellationToken), restoredAt);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                SweepFailed(logger, e);
+            }
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.NodeTimeout, clock);
@@ -57,6 +78,9 @@ internal sealed partial class DeadNodeSweep(
 
     [LoggerMessage(53, LogLevel.Information, "Sandbox node {NodeId} has been silent past the grace period: its {Containers} container(s), warm volumes, placements and queue are removed")]
     private static partial void Swept(ILogger logger, string nodeId, int containers);
+
+    [LoggerMessage(55, LogLevel.Information, "Restored from a backup at {RestoredAt}: {Sessions} session(s) held by the backed-up installation's nodes released")]
+    private static partial void Released(ILogger logger, int sessions, DateTimeOffset restoredAt);
 
     [LoggerMessage(54, LogLevel.Warning, "Could not sweep what silent sandbox nodes left behind; trying again at the next round")]
     private static partial void SweepFailed(ILogger logger, Exception exception);

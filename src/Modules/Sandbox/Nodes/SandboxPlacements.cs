@@ -141,6 +141,23 @@ internal sealed partial class SandboxPlacements(IDocumentStore store, IOptions<S
     }
 
     /// <summary>Other nodes silent (dead, or gone in good order) since before <paramref name="cutoff"/>.</summary>
+    /// <summary>Releases the sessions held by nodes other than this one last seen before <paramref name="cutoff"/>; how many.</summary>
+    public async Task<int> ReleaseOfNodesSilentSinceAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var release = new NpgsqlCommand(
+            $"""
+            delete from {PlacementTable} p using {NodeTable} n
+            where p.data ->> 'NodeId' = n.id and n.id <> $1 and (n.data ->> 'LastSeen')::timestamptz < $2
+            """,
+            connection)
+        {
+            Parameters = { new() { Value = ThisNode }, new() { Value = cutoff } },
+        };
+        return await release.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<IReadOnlyList<string>> SilentSinceAsync(DateTimeOffset cutoff, CancellationToken ct)
     {
         await using var session = store.QuerySession();
