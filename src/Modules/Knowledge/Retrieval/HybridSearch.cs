@@ -11,9 +11,9 @@ using Pgvector;
 namespace Conclave.Knowledge.Retrieval;
 
 /// <summary>
-/// One chunk found by either list, with its rank in each (null: not in that list). The lists carry no text:
-/// the document's name and the chunk's text (<see cref="ChunkText"/>) are read afterwards for the few
-/// candidates that become passages.
+/// One chunk found by either list, with its rank in each (null: not in that list). Its text
+/// (<see cref="ChunkText"/>) travels apart: a list sends it for its best rows only, the rest is read by id
+/// when a passage needs it.
 /// </summary>
 internal sealed record Candidate(
     long Id, Guid DocumentId, Guid CollectionId, int Ordinal, int? Page, string? Heading, int Overlap,
