@@ -171,7 +171,9 @@ for path in sys.argv[1:]:
                 p += 1
             elif outcome in FAILED:
                 f += 1
-                failed_names.append(r.get("testName", "?"))
+                message = r.find(f"{ns}Output/{ns}ErrorInfo/{ns}Message")
+                text = " ".join((message.text or "").split()) if message is not None else ""
+                failed_names.append((r.get("testName", "?"), text[:400]))
             else:  # NotExecuted (skipped), Inconclusive, Pending, ...
                 s += 1
     else:
@@ -181,8 +183,10 @@ for path in sys.argv[1:]:
             p += g("passed")
             f += g("failed") + g("error") + g("timeout") + g("aborted")
             s += g("notExecuted") + g("inconclusive")
-for name in failed_names[:100]:
+for name, message in failed_names[:100]:
     print(f"[test]   FAILED {name}", file=sys.stderr)
+    if message:
+        print(f"[test]     {message}", file=sys.stderr)
 if len(failed_names) > 100:
     print(f"[test]   ... and {len(failed_names) - 100} more", file=sys.stderr)
 print(p, f, s)

@@ -103,11 +103,18 @@ public sealed class SlackDeliveryTests(SlackApp app) : IClassFixture<SlackApp>
         await app.MakeAdminAsync("chat-admin");
         using var admin = await app.CreateUserClientAsync("chat-admin");
 
-        var page = await (await admin.GetAsync("/admin")).Content.ReadAsStringAsync();
+        using var response = await admin.GetAsync("/admin");
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {page}");
+        var start = page.IndexOf("data-testid=\"chat-connections\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, page);
+        var table = page[start..page.IndexOf("</table>", start, StringComparison.Ordinal)];
+        var row = table.IndexOf("Scripted Slack (Events API)", StringComparison.Ordinal);
+        Assert.True(row >= 0, table);
+        var events = table[row..table.IndexOf("</tr>", row, StringComparison.Ordinal)];
 
-        Assert.Contains("Scripted Slack (Events API)", page);
-        Assert.Contains("****" + app.Slack.BotToken[^4..], page);
-        Assert.Contains("Connected", page);
+        Assert.True(events.Contains("****" + app.Slack.BotToken[^4..], StringComparison.Ordinal), table);
+        Assert.True(events.Contains("Connected", StringComparison.Ordinal), table);
         Assert.DoesNotContain(app.Slack.BotToken, page);
         Assert.DoesNotContain(app.Slack.AppToken, page);
         Assert.DoesNotContain(SlackApp.SigningSecret, page);
