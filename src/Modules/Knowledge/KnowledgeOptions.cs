@@ -133,14 +133,18 @@ public sealed class KnowledgeSearchOptions
     /// pgvector's hnsw.ef_search for each query (higher: better recall, slower). Keep it above
     /// <see cref="Candidates"/> by the share of the index other owners' chunks take: a first pass that
     /// finds too few of the caller's chunks scans the graph again (at 40 for 40 candidates, with a tenth
-    /// of the chunks someone else's, that second pass made the vector list 1.6 times as slow).
+    /// of the chunks someone else's, that second pass made the vector list 1.6 times as slow). 32 for 20
+    /// candidates: recall@10 0.99 over 100,000 chunks (the Knowledge bench).
     /// </summary>
     [Range(10, 1000)]
-    public int EfSearch { get; set; } = 50;
+    public int EfSearch { get; set; } = 32;
 
-    /// <summary>Candidates taken from each of the vector and full-text lists before fusion (at least TopK).</summary>
+    /// <summary>
+    /// Candidates taken from each of the vector and full-text lists before fusion (at least 2 × TopK). 20 and
+    /// 40 score the same on the evaluation set; 20 lets the index search less of the graph.
+    /// </summary>
     [Range(5, 1000)]
-    public int Candidates { get; set; } = 40;
+    public int Candidates { get; set; } = 20;
 
     /// <summary>
     /// The k of reciprocal rank fusion: score = 1 / (k + vector rank) + TextWeight / (k + text rank). A small k

@@ -232,7 +232,7 @@ internal sealed partial class HybridSearch(
                     WHERE owner_id = @owner AND collection_id = ANY(@collections) AND search @@ knowledge.search_query(@words, @common)
                     LIMIT @matches)
                 SELECT id, document_id, collection_id, ordinal, page, heading, overlap, body,
-                       ts_rank_cd(search, knowledge.search_query(@words, @common))::float8 AS score
+                       ts_rank(search, knowledge.search_query(@words, @common))::float8 AS score
                 FROM m ORDER BY score DESC, id LIMIT @limit
                 """;
         // Texts (TOASTed: read only when sent) go out for the best @texts rows alone.
