@@ -81,13 +81,22 @@ start_embedded_postgres() {
     as_user postgres "$PG_BIN/initdb" -D "$PGDATA" -U postgres -A peer -E UTF8 --locale=C.UTF-8 >/tmp/initdb.log 2>&1 ||
       { cat /tmp/initdb.log >&2; die "initdb failed"; }
   fi
+  # A quarter of the container's memory (its cgroup limit, else the machine's), 128 MB to 1 GB.
+  local mem_kb limit
+  mem_kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+  limit="$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo max)"
+  case "$limit" in '' | max | *[!0-9]*) ;; *) [ $((limit / 1024)) -lt "$mem_kb" ] && mem_kb=$((limit / 1024)) ;; esac
+  local buffers_mb=$((mem_kb / 1024 / 4))
+  [ "$buffers_mb" -lt 128 ] && buffers_mb=128
+  [ "$buffers_mb" -gt 1024 ] && buffers_mb=1024
+  log "database: shared_buffers ${buffers_mb} MB"
   # Written on every start, so that an image update brings its settings.
   as_user postgres tee "$PGDATA/conclave.conf" >/dev/null <<EOF
 # Written by the Conclave image's entrypoint on every start; set your own in postgresql.auto.conf (ALTER SYSTEM).
 listen_addresses = ''
 unix_socket_directories = '$PG_SOCKET_DIR'
 max_connections = 200
-shared_buffers = 128MB
+shared_buffers = ${buffers_mb}MB
 logging_collector = on
 log_directory = 'log'
 log_filename = 'postgresql-%a.log'
