@@ -1,4 +1,5 @@
-// Knowledge benchmark (issue 11): ingest chunks/s end to end and embedding alone; run step overhead idle and while
+// Knowledge benchmark (issue 11): ingest chunks/s end to end (a first round while the JIT is still at work, reported,
+// then the steady state, with the goal) and embedding alone; run step overhead idle and while
 // a 500-page PDF is embedded (runs are not starved); search over 100,000
 // chunks (the SQL part, the whole tool with the query's embedding, HNSW recall@10 against exact search
 // at the ef_search used); the embedding model's resident memory in the Host.
@@ -31,8 +32,8 @@ var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ord
 var corpusSize = smoke ? 2_000 : 100_000;
 var searchRuns = smoke ? 20 : 300;
 var recallRuns = smoke ? 10 : 100;
-var ingestDocuments = smoke ? 1 : 6;
-var wordsPerDocument = smoke ? 500 : 2_500;
+var ingestDocuments = smoke ? 1 : 8;
+var wordsPerDocument = smoke ? 500 : 7_500;
 const string Owner = ConclaveApp.DefaultUserId;
 const double MiB = 1024 * 1024;
 
@@ -71,34 +72,44 @@ try
             async () => (await documents.FindAsync(Owner, warmUp.Document.Id, CancellationToken.None))!.State is DocumentState.Ready or DocumentState.Failed,
             TimeSpan.FromMinutes(5),
             "the warm-up document is indexed");
-        clock.Restart();
-        var ids = new List<Guid>();
-        for (var i = 0; i < markdown.Count; i++)
-        {
-            var added = await documents.AddAsync(Owner, library.Id, $"doc-{i}.md", new MemoryStream(Encoding.UTF8.GetBytes(markdown[i])), CancellationToken.None);
-            ids.Add(added.Document.Id);
-        }
-
-        var ready = new List<KnowledgeDocument>();
-        await Eventually.Until(
-            async () =>
-            {
-                ready.Clear();
-                foreach (var id in ids)
-                {
-                    ready.Add((await documents.FindAsync(Owner, id, CancellationToken.None))!);
-                }
-
-                return ready.All(d => d.State is DocumentState.Ready or DocumentState.Failed);
-            },
-            TimeSpan.FromMinutes(30),
-            "the bench documents are indexed");
-        var ingestSeconds = clock.Elapsed.TotalSeconds;
-        var chunkCount = ready.Sum(d => d.ChunksTotal);
-        var ingestRate = chunkCount / ingestSeconds;
+        // Twice, on documents of their own: the first time the Host's JIT is still compiling the ingest path's hot
+        // code at its optimised tier (a fifth to a third of the CPU in a perf profile of that window); the
+        // second time is the steady state a Host that has been up for a while has, and the figure with the goal.
+        var firstRound = await IngestAsync(Enumerable.Range(100, ingestDocuments).Select(i => Markdown(i, wordsPerDocument)).ToList(), "first");
         table.Add(Figure.Single(
-            $"ingest end to end, {chunkCount} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
-            ingestRate, "chunks/s", Target.AtLeastValue(40)));
+            $"ingest end to end, first documents after the Host started (JIT still at work), {firstRound.Chunks} chunks",
+            firstRound.Chunks / firstRound.Seconds, "chunks/s", Target.None));
+        var steady = await IngestAsync(markdown, "doc");
+        table.Add(Figure.Single(
+            $"ingest end to end, {steady.Chunks} chunks of {options.Chunking.ChunkTokens} tokens in {ingestDocuments} documents",
+            steady.Chunks / steady.Seconds, "chunks/s", Target.AtLeastValue(40)));
+
+        async Task<(int Chunks, double Seconds)> IngestAsync(IReadOnlyList<string> texts, string prefix)
+        {
+            var clock = Stopwatch.StartNew();
+            var ids = new List<Guid>();
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var added = await documents.AddAsync(Owner, library.Id, $"{prefix}-{i}.md", new MemoryStream(Encoding.UTF8.GetBytes(texts[i])), CancellationToken.None);
+                ids.Add(added.Document.Id);
+            }
+
+            var ready = new List<KnowledgeDocument>();
+            await Eventually.Until(
+                async () =>
+                {
+                    ready.Clear();
+                    foreach (var id in ids)
+                    {
+                        ready.Add((await documents.FindAsync(Owner, id, CancellationToken.None))!);
+                    }
+
+                    return ready.All(d => d.State is DocumentState.Ready or DocumentState.Failed);
+                },
+                TimeSpan.FromMinutes(30),
+                "the bench documents are indexed");
+            return (ready.Sum(d => d.ChunksTotal), clock.Elapsed.TotalSeconds);
+        }
 
         // Embedding alone, the same chunks in the same batches.
         var counter = app.Service<ITokenCounter>();

@@ -150,16 +150,31 @@ public sealed class DocumentIndexer
 
         var done = await StartEmbeddingAsync(message, chunks.Document, chunks.Chunks.Count, cancellationToken);
         await PublishStateAsync(message.DocumentId, cancellationToken);
-        var todo = chunks.Chunks.Where(c => !done.Contains(c.Ordinal)).ToList();
-        foreach (var batch in todo.Chunk(_embedder.BatchSize))
+        var batches = chunks.Chunks.Where(c => !done.Contains(c.Ordinal)).Chunk(_embedder.BatchSize).ToList();
+        // The next batch is embedded while this one is written and announced: the cores keep embedding through
+        // the database's round trips instead of waiting for them.
+        var next = batches.Count > 0 ? EmbedAsync(batches[0], cancellationToken) : null;
+        try
         {
-            var vectors = await _embedder.EmbedPassagesAsync(batch.Select(c => c.EmbeddingText).ToList(), cancellationToken);
-            await SavePendingAsync(message, batch, vectors, cancellationToken);
-            await PublishStateAsync(message.DocumentId, cancellationToken);
+            for (var i = 0; i < batches.Count; i++)
+            {
+                var vectors = await next!;
+                next = i + 1 < batches.Count ? EmbedAsync(batches[i + 1], cancellationToken) : null;
+                await SavePendingAsync(message, batches[i], vectors, cancellationToken);
+                await PublishStateAsync(message.DocumentId, cancellationToken);
+            }
+        }
+        finally
+        {
+            // A write that failed leaves the batch being embedded behind: its outcome is observed, not awaited.
+            next?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 
         await GoLiveAsync(message, cancellationToken);
     }
+
+    private Task<float[][]> EmbedAsync(Chunk[] batch, CancellationToken cancellationToken) =>
+        _embedder.EmbedPassagesAsync(batch.Select(c => c.EmbeddingText).ToList(), cancellationToken);
 
     private async Task<Claim?> ClaimAsync(IngestDocument message, CancellationToken cancellationToken)
     {
