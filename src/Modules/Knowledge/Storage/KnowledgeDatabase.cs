@@ -251,6 +251,9 @@ internal sealed class KnowledgeDatabase : IAsyncDisposable
         DROP INDEX IF EXISTS {Schema}.chunks_embedding;
         {EmbeddingIndex(dimensions)}
         CREATE INDEX IF NOT EXISTS chunks_search ON {Schema}.chunks USING gin (search);
+        -- A collection's own rows: the planner ranks a small collection (a session's few documents among many
+        -- others') exactly from these instead of scanning the table or walking the graph through others' chunks.
+        CREATE INDEX IF NOT EXISTS chunks_collection ON {Schema}.chunks (collection_id);
 
         -- The full-text query of a question: its words' lexemes OR'ed, less the common ones (CommonTerms) unless
         -- every one is common; null when it has none. One expression of its arguments (a stripped tsvector prints
