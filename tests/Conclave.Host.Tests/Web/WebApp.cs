@@ -61,7 +61,8 @@ public sealed class WebApp() : ConclaveApp(kestrel: true)
         }
 
         settings["Conclave:Browser:DenyList:0"] = DeniedDomain;
-        settings["Conclave:Browser:CallTimeout"] = "00:00:10";
+        // 20 s, not the 30 s default: the never-loading page test waits for it; 10 s was seen to run out on a real form submit under the full run's load.
+        settings["Conclave:Browser:CallTimeout"] = "00:00:20";
         settings["Conclave:Browser:MaxReadChars"] = "4000";
         settings["Conclave:Sandbox:WorkspaceQuotaBytes"] = QuotaBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Conclave:WebSearch:Backend"] = "SearXNG";
