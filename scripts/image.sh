@@ -115,7 +115,7 @@ inputs_hash="$(
 
 if [ "${FORCE:-0}" = 0 ]; then
   current="$(podman image inspect --format '{{ index .Labels "conclave.inputs" }}' "$IMAGE" 2>/dev/null || true)"
-  same="$(podman images --filter "label=conclave.inputs=$inputs_hash" --format '{{.ID}}' | head -n1)"
+  same="$(podman images --filter "label=conclave.inputs=$inputs_hash" --format '{{.ID}}' | sed -n 1p)"  # sed reads all of it: head would leave podman a SIGPIPE (exit 141 under pipefail)
   if [ "$current" = "$inputs_hash" ]; then
     step "$IMAGE is up to date (inputs $inputs_hash, $(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=iec)); nothing to do"
     echo "export CONCLAVE_IMAGE=$IMAGE"
