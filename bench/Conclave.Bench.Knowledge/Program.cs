@@ -88,7 +88,7 @@ try
 
         async Task<(int Chunks, double Seconds)> IngestAsync(IReadOnlyList<string> texts, string prefix)
         {
-            var clock = Stopwatch.StartNew();
+            var elapsed = Stopwatch.StartNew();
             var ids = new List<Guid>();
             for (var i = 0; i < texts.Count; i++)
             {
@@ -110,7 +110,7 @@ try
                 },
                 TimeSpan.FromMinutes(30),
                 "the bench documents are indexed");
-            return (ready.Sum(d => d.ChunksTotal), clock.Elapsed.TotalSeconds);
+            return (ready.Sum(d => d.ChunksTotal), elapsed.Elapsed.TotalSeconds);
         }
 
         // Embedding alone, the same chunks in the same batches.

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Globalization;
 using Conclave.Knowledge.Contracts;
 using Conclave.Knowledge.Embedding;
 using Conclave.Knowledge.Retrieval;
@@ -73,7 +73,7 @@ public sealed class SmallCollectionTests(KnowledgeApp app) : IClassFixture<Knowl
                 await writer.WriteAsync(ConclaveApp.DefaultUserId, NpgsqlDbType.Text);
                 await writer.WriteAsync(libraryId, NpgsqlDbType.Uuid);
                 await writer.WriteAsync(i, NpgsqlDbType.Integer);
-                await writer.WriteAsync(new StringBuilder("Quarterly report ").Append(i).Append(" on shipping volumes.").ToString(), NpgsqlDbType.Text);
+                await writer.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"Quarterly report {i} on shipping volumes."), NpgsqlDbType.Text);
                 await writer.WriteAsync(0, NpgsqlDbType.Integer);
                 await writer.WriteAsync(new Vector(UnitVector(random, database.Dimensions)), "vector");
             }
