@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using Conclave.Testing.Host;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 
 namespace Conclave.EndToEnd.Tests;
@@ -15,6 +18,18 @@ public class BrowserApp() : ConclaveApp(kestrel: true)
     private IReadOnlyList<KeyValuePair<string, string>> _signInCookies = [];
 
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>What the Host logged at warning level or above: a failing wait says what the Host saw.</summary>
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>The current page's console errors and warnings (Blazor's circuit and reconnection messages among them).</summary>
+    private readonly ConcurrentQueue<string> _console = new();
+
+    protected override void ConfigureHost(IWebHostBuilder builder) => builder.ConfigureLogging(logging =>
+    {
+        logging.AddProvider(Logs);
+        logging.AddFilter<CapturedLogs>(null, LogLevel.Warning);
+    });
 
     public override async Task InitializeAsync()
     {
@@ -76,7 +91,46 @@ public class BrowserApp() : ConclaveApp(kestrel: true)
         _context = context;
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
+        _console.Clear();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning")
+            {
+                _console.Enqueue($"{message.Type}: {message.Text}");
+            }
+        };
         return page;
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="page"/> to reach a URL matching <paramref name="glob"/> (after a form submit or a
+    /// link); if it does not, the failure says where the page is, what it shows as an error, whether its circuit
+    /// is reconnecting, and what the browser and the Host last complained about, not just that time ran out.
+    /// </summary>
+    public async Task WaitForUrlAsync(IPage page, string glob, float timeoutMs = 15_000)
+    {
+        try
+        {
+            await page.WaitForURLAsync(glob, new() { Timeout = timeoutMs });
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"The page did not reach {glob} in {timeoutMs / 1000} s. {await ExplainAsync(page)}", e);
+        }
+    }
+
+    private async Task<string> ExplainAsync(IPage page)
+    {
+        var alerts = await page.Locator("[role=alert]:visible").AllTextContentsAsync();
+        var interactive = await page.Locator("[data-interactive]").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.interactive)");
+        var reconnecting = await page.Locator("#components-reconnect-modal:visible, .components-reconnect-show").CountAsync() > 0;
+        var host = Logs.Lines
+            .Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal))
+            .TakeLast(5)
+            .Select(l => l.Length > 600 ? l[..600] + "…" : l);
+        return $"It is at {page.Url}; data-interactive [{string.Join(", ", interactive)}]; reconnecting: {reconnecting}; " +
+            $"alerts [{string.Join(" | ", alerts)}]; browser console [{string.Join(" | ", _console.TakeLast(5))}]; " +
+            $"Host warnings and errors [{string.Join(" || ", host)}]";
     }
 
     /// <summary>Where a test saves a screenshot (next to the test binaries, under screenshots/).</summary>

@@ -55,7 +55,7 @@ public sealed class KeyboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         // Switch: Shift+Tab back into the sidebar to the other session, Enter.
         await TabToAsync(page, page.Locator($"[data-testid=sidebar-session][data-session-id='{other.Id}'] a"), "Shift+Tab");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/sessions/{other.Id}");
+        await app.WaitForUrlAsync(page, $"**/sessions/{other.Id}");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Keyboard other session");
         await Assertions.Expect(page.GetByTestId("sidebar").Locator("[aria-current=page]")).ToContainTextAsync("Keyboard other session");
     }

@@ -87,7 +87,7 @@ public sealed class KnowledgeTests(BrowserApp app) : IClassFixture<BrowserApp>
         await page.GetByTestId("library-name-input").FillAsync(name);
         await Assertions.Expect(page.GetByTestId("library-name-input")).ToHaveValueAsync(name);
         await page.GetByTestId("create-library").ClickAsync();
-        await page.WaitForURLAsync("**/knowledge/libraries/*", new() { Timeout = 30_000 });
+        await app.WaitForUrlAsync(page, "**/knowledge/libraries/*", 30_000);
         await Assertions.Expect(page.GetByTestId("library-title")).ToHaveTextAsync(name);
         await Assertions.Expect(page.GetByTestId("library-dropzone")).ToHaveAttributeAsync("data-bound", "1");
 

@@ -74,7 +74,7 @@ public sealed class LayoutTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Assertions.Expect(page.GetByTestId("drawer-toggle")).ToHaveAttributeAsync("aria-expanded", "true");
         await sidebar.Locator($"[data-session-id='{second.Id}'] a").ClickAsync();
 
-        await page.WaitForURLAsync($"**/sessions/{second.Id}");
+        await app.WaitForUrlAsync(page, $"**/sessions/{second.Id}");
         await Assertions.Expect(sidebar).ToBeHiddenAsync();
         await page.GetByTestId("drawer-toggle").ClickAsync();
         await Assertions.Expect(sidebar).ToBeVisibleAsync();

@@ -13,7 +13,7 @@ public sealed class SessionPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     {
         var page = await app.OpenAsync("/");
         await page.GetByTestId("new-session").ClickAsync();
-        await page.WaitForURLAsync("**/sessions/*");
+        await app.WaitForUrlAsync(page, "**/sessions/*");
         await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
         app.Provider.Enqueue(Reply.Chunks("Here you go:\n\n", "| City | Temp |\n", "|---|---|\n", "| Oslo | 3 |\n").Gated());
         var index = app.Provider.Requests.Count;

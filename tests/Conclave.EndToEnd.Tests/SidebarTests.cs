@@ -28,7 +28,7 @@ public sealed class SidebarTests(BrowserApp app) : IClassFixture<BrowserApp>
         await sidebar.GetByTestId("session-search").FillAsync("ALPHA");
         await Assertions.Expect(sidebar.Locator(".sidebar-title")).ToHaveTextAsync(new[] { "Sorting alpha" });
         await sidebar.GetByTestId("sidebar-link").ClickAsync();
-        await page.WaitForURLAsync($"**/sessions/{alpha.Id}");
+        await app.WaitForUrlAsync(page, $"**/sessions/{alpha.Id}");
         await Assertions.Expect(sidebar.Locator("[aria-current=page]")).ToContainTextAsync("Sorting alpha");
 
         await sidebar.GetByTestId("session-search").FillAsync("no such title anywhere");

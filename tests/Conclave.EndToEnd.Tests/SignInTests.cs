@@ -10,22 +10,22 @@ public sealed class SignInTests(BrowserApp app) : IClassFixture<BrowserApp>
     {
         var page = await app.NewAnonymousPageAsync();
         await page.GotoAsync("/");
-        await page.WaitForURLAsync("**/login**");
+        await app.WaitForUrlAsync(page, "**/login**");
         await page.GetByTestId("register-link").ClickAsync();
         await RegisterAsync(page, "ada");
         await page.Locator("[data-interactive=true]").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("user-name")).ToHaveTextAsync("ada");
 
         await page.GetByTestId("new-session").ClickAsync();
-        await page.WaitForURLAsync("**/sessions/*");
+        await app.WaitForUrlAsync(page, "**/sessions/*");
         var sessionUrl = page.Url;
         await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
 
         await page.GetByTestId("user-menu-button").ClickAsync();
         await page.GetByTestId("logout").ClickAsync();
-        await page.WaitForURLAsync("**/login**");
+        await app.WaitForUrlAsync(page, "**/login**");
         await page.GotoAsync(sessionUrl);
-        await page.WaitForURLAsync("**/login**");
+        await app.WaitForUrlAsync(page, "**/login**");
 
         // Another user, signed in through the login form, finds nothing at Ada's address.
         await app.CreateUserAsync("grace");

@@ -14,7 +14,7 @@ public sealed class TeamRunPageTests(BrowserApp app) : IClassFixture<BrowserApp>
     {
         var page = await app.OpenAsync("/");
         await page.GetByTestId("new-session").ClickAsync();
-        await page.WaitForURLAsync("**/sessions/*");
+        await app.WaitForUrlAsync(page, "**/sessions/*");
         await page.Locator("[data-testid=session][data-interactive=true]").WaitForAsync();
         await page.GetByTestId("team-picker").SelectOptionAsync(new SelectOptionValue { Label = "Planner-Coder-Critic (built-in)" });
         await Assertions.Expect(page.Locator("[data-testid=entry][data-kind=Notice]")).ToContainTextAsync("Planner-Coder-Critic");

@@ -35,7 +35,7 @@ public sealed class TeamsAndProvidersTests(BrowserApp app) : IClassFixture<Brows
         // Enter in a one-line field submits the form.
         await page.GetByTestId("team-name-input").PressAsync("Enter");
 
-        await page.WaitForURLAsync("**/teams");
+        await app.WaitForUrlAsync(page, "**/teams");
         var row = page.GetByTestId("team-row").Filter(new() { HasText = "Writers room" });
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("2 agents");
