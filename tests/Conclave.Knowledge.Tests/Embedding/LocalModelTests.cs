@@ -68,6 +68,30 @@ public sealed class LocalModelTests
             Assert.True(cosine > 0.999, $"text {i}: cosine {cosine:F5} between alone and in a padded batch");
         }
     }
+
+    [Fact]
+    public async Task Threads_encoding_at_once_get_the_vectors_each_text_gets_alone()
+    {
+        // The ingest threads and the queries share one tokenizer and one session, with no lock between them.
+        var texts = Enumerable.Range(0, 24).Select(i => $"{Texts[i % Texts.Length]} Variant {i}: {new string('x', i * 7)} überprüft ﬁle naïve").ToArray();
+        var alone = texts.Select(t => Int8.Value.Encode([t], CancellationToken.None)[0]).ToArray();
+        using var start = new Barrier(4);
+
+        var shares = await Task.WhenAll(Enumerable.Range(0, 4).Select(thread => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return Enumerable.Range(0, 3).SelectMany(_ => Int8.Value.Encode(texts, CancellationToken.None).Select((v, i) => (i, v))).ToArray();
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+
+        // A token read wrong moves a vector far more than this; identical ids give identical runs.
+        foreach (var (i, vector) in shares.SelectMany(s => s))
+        {
+            var cosine = alone[i].Zip(vector, (a, b) => (double)a * b).Sum();
+            Assert.True(cosine > 0.99999, $"text {i}: cosine {cosine:F6} between alone and on four threads at once");
+        }
+    }
 }
 
 /// <summary>Ingest embeds on threads the scheduler ranks below runs and requests.</summary>

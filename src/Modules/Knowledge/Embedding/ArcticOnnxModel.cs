@@ -78,13 +78,13 @@ internal sealed class ArcticOnnxModel : IDisposable
     /// <summary>Unit vectors for the texts, in their order; runs on the calling thread.</summary>
     public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
+        // No lock: the tokenizer only reads its vocabulary (LocalModelTests encodes on several threads at once).
+        // A lock here was a priority inversion: a query at normal priority could wait for an ingest thread
+        // in SCHED_IDLE that held it, and such a thread gets a core only when nothing else wants one.
         var ids = new long[texts.Count][];
-        lock (_tokenizer)
+        for (var i = 0; i < texts.Count; i++)
         {
-            for (var i = 0; i < texts.Count; i++)
-            {
-                ids[i] = TokenIds(texts[i]);
-            }
+            ids[i] = TokenIds(texts[i]);
         }
 
         // One text per run: with int8 activations quantized per run, a text's vector would otherwise depend on
