@@ -75,18 +75,20 @@ internal static class StarvationBench
             throw new InvalidOperationException($"The book was not indexed: {end.State}: {end.Failure}");
         }
 
+        var idleFigure = Figure.Of($"run step overhead, idle ({idleRuns} runs x {steps} steps)", idle, "ms", Target.None);
+        var idleQueryFigure = Figure.Of("a search's query embedding, idle", idleQueries, "ms", Target.None);
         if (busyRuns == 0)
         {
-            table.Note($"The {pages}-page book was embedded before a run of {steps} steps ended: no step overhead while embedding.");
-            return [Figure.Of($"run step overhead, idle ({idleRuns} runs x {steps} steps)", idle, "ms", Target.None)];
+            table.Note($"The {pages}-page book was embedded before a run of {steps} steps ended: no figures while embedding.");
+            return [idleFigure, idleQueryFigure];
         }
 
         return
         [
-            Figure.Of($"run step overhead, idle ({idleRuns} runs x {steps} steps)", idle, "ms", Target.None),
+            idleFigure,
             Figure.Of($"run step overhead while a {pages}-page PDF ({end.ChunksTotal:N0} chunks) is embedded ({busyRuns} runs)", busy, "ms", Target.None),
             Figure.Single("step overhead p50 while embedding vs idle", Percentiles.Of(busy, 50) / Percentiles.Of(idle, 50), "x", Target.None),
-            Figure.Of("a search's query embedding, idle", idleQueries, "ms", Target.None),
+            idleQueryFigure,
             .. busyQueries.Count == 0 ? Array.Empty<Figure>() : [Figure.Of("a search's query embedding while the PDF is embedded", busyQueries, "ms", Target.None)],
         ];
     }
