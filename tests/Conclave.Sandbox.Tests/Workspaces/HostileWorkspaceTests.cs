@@ -90,11 +90,15 @@ public sealed class HostileWorkspaceTests(SandboxFixture fixture) : SandboxTest(
         var session = NewSession();
         await Fixture.Workspace.WriteAsync(session, "keep/upload.csv", new MemoryStream("a,b\n1,2\n"u8.ToArray()));
 
-        // The execution returns while its thread goes on writing, into a folder the Host may not read.
+        // The execution returns while its thread goes on writing, into a folder the Host may not read. The thread
+        // starts writing once the test has put 'go' in the workspace, after the execution returned: had it filled
+        // the quota first, the execution itself would end QuotaExceeded (seen once under a full run's load).
         await RunOk(session, """
-            import os, threading
+            import os, threading, time
             os.makedirs('hidden')
             def writer():
+                while not os.path.exists('go'):
+                    time.sleep(0.01)
                 chunk = b'\1' * 1_000_000
                 i = 0
                 while True:
@@ -107,6 +111,7 @@ public sealed class HostileWorkspaceTests(SandboxFixture fixture) : SandboxTest(
             threading.Thread(target=writer, daemon=True).start()
             os.chmod('hidden', 0o333)
             """);
+        await Fixture.Workspace.WriteAsync(session, "go", new MemoryStream("1"u8.ToArray()));
         var flood = await Run(session, """
             import os
             os.makedirs('flood', exist_ok=True)
